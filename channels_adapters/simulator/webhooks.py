@@ -1,0 +1,53 @@
+"""POST /webhooks/simulator/inbound/ and /status/: signed JSON, like a real provider's webhooks."""
+
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from channels_adapters.common import forbidden, store_and_process
+from channels_adapters.simulator import parse
+from channels_adapters.simulator.signing import HEADER, is_valid
+from inbox.models import Inbox, RawInboundEvent
+from inbox.services.delivery import apply_delivery_update
+from inbox.services.ingest import record_inbound
+from inbox.services.raw_events import BadPayload, register_processor
+
+
+def _inbox_for(body: bytes) -> Inbox | None:
+    try:
+        return Inbox.objects.filter(channel="simulator", address=parse.inbox_address(body)).first()
+    except BadPayload:
+        return None
+
+
+def _webhook(endpoint: str):
+    @csrf_exempt
+    @require_POST
+    def view(request):
+        if not is_valid(request.body, request.headers.get(HEADER, "")):
+            return forbidden("Invalid or missing X-Heron-Signature.")
+        inbox = _inbox_for(request.body)
+        if inbox is None:
+            return JsonResponse({"detail": "'inbox' must name a simulator inbox address."}, status=400)
+        error_response = store_and_process(request, channel="simulator", endpoint=endpoint, inbox=inbox)
+        return error_response or HttpResponse(status=204)
+
+    return view
+
+
+def process_inbound(raw: RawInboundEvent) -> str:
+    result = record_inbound(parse.parse_inbound(bytes(raw.body), raw.inbox_id))
+    return RawInboundEvent.Result.PROCESSED if result.created else RawInboundEvent.Result.DUPLICATE
+
+
+def process_status(raw: RawInboundEvent) -> str:
+    message = apply_delivery_update(parse.parse_status(bytes(raw.body), raw.inbox_id))
+    if message is None:
+        raise LookupError("No message has this provider id (yet); replay later")
+    return RawInboundEvent.Result.PROCESSED
+
+
+register_processor("simulator.inbound", process_inbound)
+register_processor("simulator.status", process_status)
+inbound = _webhook("simulator.inbound")
+status = _webhook("simulator.status")

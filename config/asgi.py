@@ -1,0 +1,21 @@
+"""HTTP (Django) and websockets (Channels) on one ASGI app, served by uvicorn."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from inbox.realtime.auth import TokenOrSessionAuth  # noqa: E402
+from inbox.realtime.consumers import InboxConsumer  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": TokenOrSessionAuth(URLRouter([path("ws/inbox/", InboxConsumer.as_asgi())])),
+    }
+)

@@ -1,0 +1,12 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("heron")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["inbox"])
+app.conf.beat_schedule = {
+    "wake-snoozed": {"task": "inbox.tasks.wake_snoozed_conversations", "schedule": 60.0},
+}

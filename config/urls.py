@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+
+@ensure_csrf_cookie
+def web_inbox(request):
+    """The React app's index.html for every client-side route."""
+    if (settings.FRONTEND_DIST / "index.html").exists():
+        return render(request, "index.html")
+    return render(request, "placeholder.html", status=200)
+
+
+def health(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("inbox.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("anymail/", include("anymail.urls")),
+    path("webhooks/", include("channels_adapters.urls")),
+    path("healthz", health),
+    re_path(r"^(?!api/|admin/|webhooks/|anymail/|ws/|static/|media/).*$", web_inbox),
+]

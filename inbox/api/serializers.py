@@ -1,0 +1,212 @@
+"""API shapes. The websocket sends the same shapes (see docs/realtime.md)."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from inbox.models import (
+    Attachment,
+    CannedResponse,
+    Contact,
+    Conversation,
+    Identity,
+    Inbox,
+    Label,
+    Message,
+    Priority,
+    Status,
+    Team,
+)
+
+User = get_user_model()
+
+
+def display_name(user) -> str:
+    return user.get_full_name() or user.email or user.username
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return display_name(user)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name"]
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        fields = ["id", "name", "color"]
+
+
+class CannedResponseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedResponse
+        fields = ["id", "shortcut", "text"]
+
+
+class AgentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+    email = serializers.EmailField()
+    role = serializers.CharField(source="heron.role")
+    teams = TeamSerializer(source="heron.teams.all", many=True)
+
+    def get_name(self, user) -> str:
+        return display_name(user)
+
+
+class IdentitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Identity
+        fields = ["id", "kind", "value", "display_name", "opted_out", "opted_out_at"]
+
+
+class ContactRefSerializer(serializers.ModelSerializer):
+    avatar_initials = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "avatar_initials"]
+
+    def get_avatar_initials(self, contact) -> str:
+        words = (contact.name or "?").split()
+        return "".join(w[0] for w in words[:2]).upper()
+
+
+class ContactSerializer(ContactRefSerializer):
+    identities = IdentitySerializer(many=True, read_only=True)
+    conversations_count = serializers.SerializerMethodField()
+    merged_from = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "avatar_initials", "identities", "conversations_count", "merged_from", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def get_conversations_count(self, contact) -> int:
+        return getattr(contact, "conversations_count", None) or contact.conversations.count()
+
+    def get_merged_from(self, contact) -> list[dict]:
+        return [
+            {"merge_id": m.id, "contact_id": m.merged_contact_id, "name": m.merged_contact.name}
+            for m in contact.merges.filter(undone_at__isnull=True).select_related("merged_contact")
+        ]
+
+
+class InboxRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Inbox
+        fields = ["id", "name", "channel"]
+
+
+class LastMessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = ["id", "text", "channel", "direction", "kind", "created_at"]
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    contact = ContactRefSerializer(read_only=True)
+    inbox = InboxRefSerializer(read_only=True)
+    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    team = TeamSerializer(read_only=True, allow_null=True)
+    labels = serializers.SerializerMethodField()
+    last_message = LastMessageSerializer(read_only=True, allow_null=True)
+    unread_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id", "contact", "inbox", "status", "snoozed_until", "assignee", "team", "priority", "labels",
+            "subject", "last_message", "last_message_at", "waiting_since", "first_response_at", "resolved_at",
+            "unread_count", "created_at",
+        ]
+
+    def get_labels(self, conversation) -> list[str]:
+        return sorted(label.name for label in conversation.labels.all())
+
+    def get_unread_count(self, conversation) -> int:
+        return getattr(conversation, "unread_count", 0) or 0
+
+
+class ConversationUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    snoozed_until = serializers.DateTimeField(required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    labels = serializers.ListField(child=serializers.SlugField(max_length=50), required=False, max_length=50)
+
+    def validate(self, attrs):
+        if attrs.get("status") == Status.SNOOZED and not attrs.get("snoozed_until"):
+            raise serializers.ValidationError({"snoozed_until": "Say until when the conversation is snoozed."})
+        return attrs
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    status = serializers.CharField(source="state")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size", "url", "status", "error"]
+
+    def get_url(self, attachment) -> str | None:
+        return f"/api/v1/attachments/{attachment.id}/" if attachment.state == Attachment.State.READY else None
+
+
+class SenderSerializer(serializers.Serializer):
+    """Who wrote it: an agent for outbound and notes, the contact for inbound."""
+
+    def to_representation(self, message):
+        if message.sender_user_id:
+            return {"type": "agent", "id": message.sender_user_id, "name": display_name(message.sender_user)}
+        if message.direction == "in":
+            return {"type": "contact", "id": message.contact_id, "name": message.contact.name}
+        return None
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    sender = SenderSerializer(source="*", read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "conversation", "contact", "inbox", "direction", "kind", "channel", "subject", "text", "html",
+            "sender", "status", "provider_status", "error_code", "error_message", "external_id", "attachments",
+            "metadata", "created_at",
+        ]
+
+
+class NewMessageSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000, trim_whitespace=False, allow_blank=False)
+    channel = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    private = serializers.BooleanField(required=False, default=False)
+    subject = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class InboxSerializer(serializers.ModelSerializer):
+    credentials = serializers.DictField(write_only=True, required=False, default=dict)
+    webhook_urls = serializers.SerializerMethodField()
+    team = serializers.SlugRelatedField(
+        slug_field="name", queryset=Team.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Inbox
+        fields = ["id", "name", "channel", "address", "team", "credentials", "settings", "webhook_urls", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def get_webhook_urls(self, inbox) -> dict:
+        from inbox.services.inboxes import webhook_urls_for
+
+        return webhook_urls_for(inbox)

@@ -1,0 +1,340 @@
+"""Thin API views: parse, check permission, call a service or selector, serialize."""
+
+from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inbox import selectors
+from inbox.api import serializers as s
+from inbox.api.pagination import ByLastActivity, ContactsByName, NewestFirst
+from inbox.api.permissions import CanWorkConversations, IsAdmin, IsAdminOrReadOnly, IsHeronUser
+from inbox.models import Attachment, CannedResponse, ContactMerge, Inbox, Label, Team
+from inbox.services import contacts as contact_services
+from inbox.services import conversations as conversation_services
+from inbox.services.identities import InvalidIdentity, normalize_phone
+from inbox.services.outbound import send_message
+
+User = get_user_model()
+HERON = [IsHeronUser]
+
+
+def me_payload(user) -> dict:
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "name": s.display_name(user),
+        "role": selectors.role_of(user),
+        "teams": s.TeamSerializer(user.heron.teams.all() if hasattr(user, "heron") else [], many=True).data,
+        "can_reply": selectors.can_reply(user),
+    }
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=200, trim_whitespace=False)
+
+
+@extend_schema(request=None, responses={204: None})
+@api_view(["GET"])
+@permission_classes([AllowAny])
+@ensure_csrf_cookie
+def csrf(request):
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(request=LoginSerializer, responses={200: dict})
+@api_view(["POST"])
+@permission_classes([AllowAny])
+def login_view(request):
+    data = LoginSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    user = authenticate(request, username=data.validated_data["email"].lower(), password=data.validated_data["password"])
+    if user is None:
+        return Response({"detail": "Wrong email or password."}, status=status.HTTP_400_BAD_REQUEST)
+    login(request, user)
+    return Response(me_payload(user))
+
+
+@extend_schema(request=None, responses={204: None})
+@api_view(["POST"])
+def logout_view(request):
+    logout(request)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(responses={200: dict})
+@api_view(["GET"])
+def me(request):
+    return Response(me_payload(request.user))
+
+
+class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsHeronUser, CanWorkConversations]
+    serializer_class = s.ConversationSerializer
+    pagination_class = ByLastActivity
+
+    def get_queryset(self):
+        return selectors.conversation_list(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(name, str, description=description)
+            for name, description in [
+                ("view", "mine | unassigned | team | all"),
+                ("status", "open | pending | snoozed | resolved"),
+                ("channel", "sms | email | voice | google_business | simulator"),
+                ("inbox", "inbox id"),
+                ("assignee", "user id, or 'none'"),
+                ("team", "team id"),
+                ("label", "label name"),
+                ("priority", "none | low | medium | high | urgent"),
+                ("q", "contact name, email, phone (any format) or subject"),
+            ]
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        params = self.request.query_params
+        user = self.request.user
+        view = params.get("view", "all")
+        if view == "mine":
+            queryset = queryset.filter(assignee=user)
+        elif view == "unassigned":
+            queryset = queryset.filter(assignee__isnull=True)
+        elif view == "team":
+            teams = selectors.team_ids_of(user)
+            queryset = queryset.filter(Q(team__in=teams) | Q(inbox__team__in=teams))
+        elif view != "all":
+            raise ValidationError({"view": "Use mine, unassigned, team or all."})
+        for param, field in [("status", "status"), ("channel", "inbox__channel"), ("priority", "priority"),
+                             ("label", "labels__name")]:
+            if params.get(param):
+                queryset = queryset.filter(**{field: params[param]})
+        for param, field in [("inbox", "inbox_id"), ("team", "team_id")]:
+            if params.get(param):
+                queryset = queryset.filter(**{field: _int_param(params, param)})
+        if params.get("assignee"):
+            assignee = params["assignee"]
+            queryset = (queryset.filter(assignee__isnull=True) if assignee == "none"
+                        else queryset.filter(assignee_id=_int_param(params, "assignee")))
+        if params.get("q"):
+            queryset = queryset.filter(
+                Q(contact__in=_contacts_matching(params["q"])) | Q(subject__icontains=params["q"])
+            )
+        return queryset.distinct() if params.get("label") else queryset
+
+    @extend_schema(request=s.ConversationUpdateSerializer, responses=s.ConversationSerializer)
+    def partial_update(self, request, pk=None):
+        conversation = self.get_object()
+        changes = s.ConversationUpdateSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        updated = conversation_services.update_conversation(conversation, request.user, **changes.validated_data)
+        return Response(s.ConversationSerializer(self.get_queryset().get(pk=updated.pk)).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"], permission_classes=HERON)
+    def read(self, request, pk=None):
+        conversation_services.mark_read(self.get_object(), request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.NewMessageSerializer, responses=s.MessageSerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=NewestFirst)
+    def messages(self, request, pk=None):
+        conversation = self.get_object()
+        if request.method == "GET":
+            queryset = selectors.message_list(conversation.messages.all())
+            page = self.paginate_queryset(queryset)
+            return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
+        data = s.NewMessageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = send_message(
+            conversation, request.user, text=data.validated_data["text"],
+            channel=data.validated_data.get("channel") or None, private=data.validated_data["private"],
+            subject=data.validated_data["subject"],
+        )
+        message = selectors.message_list(type(message).objects.filter(pk=message.pk)).get()
+        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+def _int_param(params, name: str) -> int:
+    try:
+        return int(params[name])
+    except (TypeError, ValueError):
+        raise ValidationError({name: "Must be a number."}) from None
+
+
+def _contacts_matching(q: str):
+    """Name, email, or a phone number written any common way."""
+    q = q.strip()
+    match = Q(name__icontains=q) | Q(identities__value__icontains=q.lower())
+    try:
+        match |= Q(identities__kind="phone", identities__value=normalize_phone(q))
+    except InvalidIdentity:
+        pass
+    from inbox.models import Contact
+
+    return Contact.objects.filter(match).values("id")
+
+
+class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsHeronUser, CanWorkConversations]
+    serializer_class = s.ContactSerializer
+    pagination_class = ContactsByName
+
+    def get_queryset(self):
+        contacts = selectors.visible_contacts(self.request.user).prefetch_related("identities")
+        if self.action == "list":
+            contacts = contacts.annotate(conversations_count=Count("conversations", distinct=True))
+            q = self.request.query_params.get("q")
+            if q:
+                contacts = contacts.filter(id__in=_contacts_matching(q))
+        return contacts
+
+    @extend_schema(request=s.ContactRefSerializer, responses=s.ContactSerializer)
+    def partial_update(self, request, pk=None):
+        contact = self.get_object()
+        name = request.data.get("name") if isinstance(request.data, dict) else None
+        if not isinstance(name, str) or len(name) > 200:
+            raise ValidationError({"name": "Give a name of at most 200 characters."})
+        contact_services.update_contact(contact, name=name.strip())
+        return Response(s.ContactSerializer(self.get_queryset().get(pk=contact.pk)).data)
+
+    @extend_schema(responses=s.MessageSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=NewestFirst)
+    def timeline(self, request, pk=None):
+        """Every message, call, note and campaign touch of the contact, across conversations and channels."""
+        contact = self.get_object()
+        queryset = selectors.message_list(selectors.visible_messages(request.user).filter(contact=contact))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
+
+    @extend_schema(responses=s.ConversationSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def conversations(self, request, pk=None):
+        contact = self.get_object()
+        conversations = selectors.conversation_list(request.user).filter(contact=contact).order_by("-last_message_at")
+        return Response(s.ConversationSerializer(conversations[:100], many=True).data)
+
+    @extend_schema(request=None, responses=s.ContactSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        contact = self.get_object()
+        other = get_object_or_404(self.get_queryset(), pk=_int_param(request.data, "other"))
+        try:
+            contact_services.merge_contacts(contact, other)
+        except ValueError as exc:
+            raise ValidationError({"other": str(exc)}) from None
+        return Response(s.ContactSerializer(self.get_queryset().get(pk=contact.pk)).data)
+
+    @extend_schema(request=None, responses=s.ContactSerializer)
+    @action(detail=True, methods=["post"])
+    def unmerge(self, request, pk=None):
+        contact = self.get_object()
+        merge = get_object_or_404(ContactMerge, pk=_int_param(request.data, "merge_id"), into=contact)
+        try:
+            contact_services.unmerge_contacts(merge)
+        except ValueError as exc:
+            raise ValidationError({"merge_id": str(exc)}) from None
+        return Response(s.ContactSerializer(self.get_queryset().get(pk=contact.pk)).data)
+
+
+class InboxViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsHeronUser, IsAdminOrReadOnly]
+    serializer_class = s.InboxSerializer
+    queryset = Inbox.objects.select_related("team").order_by("id")
+    pagination_class = None
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def perform_create(self, serializer):
+        credentials = serializer.validated_data.pop("credentials", {})
+        inbox = Inbox(**serializer.validated_data)
+        inbox.credentials = credentials
+        inbox.save()
+        serializer.instance = inbox
+
+    def perform_update(self, serializer):
+        credentials = serializer.validated_data.pop("credentials", None)
+        inbox = serializer.save()
+        if credentials:
+            inbox.credentials = credentials
+            inbox.save(update_fields=["encrypted_credentials"])
+
+
+class AgentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = HERON
+    serializer_class = s.AgentSerializer
+    pagination_class = None
+    queryset = User.objects.filter(is_active=True, heron__isnull=False).select_related("heron").prefetch_related(
+        "heron__teams"
+    ).order_by("first_name", "email")
+
+
+class TeamViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsHeronUser, IsAdminOrReadOnly]
+    serializer_class = s.TeamSerializer
+    queryset = Team.objects.order_by("name")
+    pagination_class = None
+
+
+class LabelViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsHeronUser, IsAdminOrReadOnly]
+    serializer_class = s.LabelSerializer
+    queryset = Label.objects.order_by("name")
+    pagination_class = None
+
+
+class CannedResponseViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsHeronUser, IsAdminOrReadOnly]
+    serializer_class = s.CannedResponseSerializer
+    queryset = CannedResponse.objects.order_by("shortcut")
+    pagination_class = None
+
+
+class EventsView(APIView):
+    """What a client missed while disconnected, in id order, filtered like the websocket."""
+
+    permission_classes = HERON
+    LIMIT = 500
+
+    @extend_schema(parameters=[OpenApiParameter("after", int, required=True)], responses={200: dict})
+    def get(self, request):
+        after = _int_param(request.query_params, "after") if "after" in request.query_params else None
+        if after is None:
+            raise ValidationError({"after": "Give the id of the last event you applied (0 for all)."})
+        events = list(selectors.visible_events(request.user, after)[: self.LIMIT])
+        last_id = events[-1].pk if events else after
+        return Response({"events": [e.as_frame() for e in events], "last_id": last_id})
+
+
+class AttachmentView(APIView):
+    """Files are served only to users who may see the conversation."""
+
+    permission_classes = HERON
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, pk: int):
+        attachment = (
+            Attachment.objects.filter(pk=pk, message__in=selectors.visible_messages(request.user)).first()
+        )
+        if attachment is None or not attachment.file:
+            raise Http404
+        inline = attachment.content_type.startswith(("image/", "audio/", "video/"))
+        response = FileResponse(
+            attachment.file.open("rb"), content_type=attachment.content_type or "application/octet-stream",
+            as_attachment=not inline, filename=attachment.filename,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

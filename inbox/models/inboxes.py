@@ -1,0 +1,57 @@
+import base64
+import hashlib
+import json
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    SMS = "sms"
+    VOICE = "voice"
+    EMAIL = "email"
+    GOOGLE_BUSINESS = "google_business"
+    GOOGLE_REVIEWS = "google_reviews"
+    SIMULATOR = "simulator"
+
+
+def _fernet() -> Fernet:
+    key = settings.FIELD_ENCRYPTION_KEY
+    if not key:
+        key = base64.urlsafe_b64encode(hashlib.sha256(settings.SECRET_KEY.encode()).digest()).decode()
+    return Fernet(key)
+
+
+class Inbox(models.Model):
+    """One configured channel endpoint: a Twilio number, an email address, a Google agent."""
+
+    name = models.CharField(max_length=100)
+    channel = models.CharField(max_length=32, choices=Channel.choices)
+    # The address customers write to: E.164 number, email address, Google agent id...
+    address = models.CharField(max_length=320)
+    team = models.ForeignKey("inbox.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="inboxes")
+    # Fernet-encrypted JSON; read and write through `credentials`.
+    encrypted_credentials = models.BinaryField(default=b"", editable=False)
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "address"], name="inbox_unique_channel_address")]
+        verbose_name_plural = "inboxes"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.channel})"
+
+    @property
+    def credentials(self) -> dict:
+        if not self.encrypted_credentials:
+            return {}
+        try:
+            return json.loads(_fernet().decrypt(bytes(self.encrypted_credentials)))
+        except InvalidToken:
+            return {}
+
+    @credentials.setter
+    def credentials(self, value: dict) -> None:
+        self.encrypted_credentials = _fernet().encrypt(json.dumps(value).encode())

@@ -1,0 +1,77 @@
+"""The inbox websocket: live events for what the user may see, plus presence (docs/realtime.md)."""
+
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from inbox.models import Conversation, Event
+from inbox.realtime.groups import groups_for_conversation, groups_for_user
+from inbox.selectors import visible_conversations
+
+PRESENCE_STATES = {"viewing", "replying", "idle"}
+
+
+class InboxConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.groups_joined = await database_sync_to_async(groups_for_user)(user)
+        # A socket in two team groups hears an event twice; remember recent ids to send it once.
+        self.recent_ids: deque[int] = deque(maxlen=512)
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        last_id = await database_sync_to_async(lambda: Event.objects.order_by("-id").values_list("id", flat=True).first())()
+        await self.send_json({"type": "hello", "last_event_id": last_id or 0})
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict) or content.get("type") != "presence":
+            await self.send_json({"type": "error", "detail": "Unknown message type"})
+            return
+        state = content.get("state")
+        conversation_id = content.get("conversation")
+        if state not in PRESENCE_STATES or not isinstance(conversation_id, int):
+            await self.send_json({"type": "error", "detail": "presence needs a conversation id and a state"})
+            return
+        groups = await self._groups_if_visible(conversation_id)
+        if groups is None:
+            await self.send_json({"type": "error", "detail": "No such conversation"})
+            return
+        user = self.scope["user"]
+        frame = {
+            "type": "presence",
+            "data": {
+                "conversation": conversation_id,
+                "user": {"id": user.pk, "name": user.get_full_name() or user.email},
+                "state": state,
+            },
+        }
+        for group in groups:
+            await self.channel_layer.group_send(group, {"type": "heron.presence", "frame": frame})
+
+    @database_sync_to_async
+    def _groups_if_visible(self, conversation_id: int) -> list[str] | None:
+        conversation = (
+            visible_conversations(self.scope["user"]).select_related("inbox").filter(pk=conversation_id).first()
+        )
+        return groups_for_conversation(conversation) if isinstance(conversation, Conversation) else None
+
+    async def heron_event(self, message):
+        frame = message["frame"]
+        if frame["id"] in self.recent_ids:
+            return
+        self.recent_ids.append(frame["id"])
+        await self.send_json(frame)
+
+    async def heron_presence(self, message):
+        frame = message["frame"]
+        if frame["data"]["user"]["id"] == self.scope["user"].pk:
+            return
+        await self.send_json(frame)

@@ -1,0 +1,87 @@
+"""Reads with permission filtering in one place: the API and the websocket both use these."""
+
+from django.db.models import Count, DateTimeField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from inbox.models import Contact, Conversation, ConversationRead, Direction, Event, Message, Role
+
+EPOCH = "1970-01-01T00:00:00Z"
+
+
+def role_of(user) -> str | None:
+    if not user or not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    profile = getattr(user, "heron", None)
+    return profile.role if profile else None
+
+
+def team_ids_of(user) -> list[int]:
+    profile = getattr(user, "heron", None)
+    return list(profile.teams.values_list("id", flat=True)) if profile else []
+
+
+def sees_everything(user) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.MARKETER)
+
+
+def can_reply(user) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.AGENT)
+
+
+def visible_conversations(user) -> QuerySet[Conversation]:
+    """Admins and marketers see every conversation; agents those of their teams' inboxes."""
+    conversations = Conversation.objects.all()
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.MARKETER):
+        return conversations
+    if role == Role.AGENT:
+        teams = team_ids_of(user)
+        return conversations.filter(Q(team__in=teams) | Q(inbox__team__in=teams))
+    return conversations.none()
+
+
+def visible_contacts(user) -> QuerySet[Contact]:
+    if sees_everything(user):
+        return Contact.objects.all()
+    return Contact.objects.filter(conversations__in=visible_conversations(user)).distinct()
+
+
+def visible_messages(user) -> QuerySet[Message]:
+    if sees_everything(user):
+        return Message.objects.all()
+    return Message.objects.filter(conversation__in=visible_conversations(user))
+
+
+def visible_events(user, after: int) -> QuerySet[Event]:
+    events = Event.objects.filter(id__gt=after).order_by("id")
+    if sees_everything(user):
+        return events
+    return events.filter(
+        Q(conversation__in=visible_conversations(user))
+        | Q(conversation__isnull=True, contact__in=visible_contacts(user))
+    )
+
+
+def conversation_list(user) -> QuerySet[Conversation]:
+    """The inbox list, shaped for one query per page plus prefetches, whatever the page size."""
+    reads = ConversationRead.objects.filter(conversation=OuterRef("pk"), user=user).values("last_read_at")[:1]
+    unread = (
+        Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.IN)
+        .filter(created_at__gt=Coalesce(Subquery(reads), Value(EPOCH, output_field=DateTimeField())))
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        visible_conversations(user)
+        .select_related("contact", "inbox", "assignee", "team", "last_message")
+        .prefetch_related("labels")
+        .annotate(unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0))
+    )
+
+
+def message_list(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    return queryset.select_related("contact", "sender_user").prefetch_related("attachments")

@@ -1,0 +1,1 @@
+"""Heron's business rules: plain functions with typed arguments, each owning its transaction."""

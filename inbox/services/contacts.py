@@ -1,0 +1,97 @@
+"""Contacts and identities: one person, however many numbers and addresses they write from."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inbox.models import Contact, ContactMerge, Conversation, Identity, Message
+from inbox.services.events import record_contact_event
+from inbox.services.identities import normalize_identity
+
+
+def resolve_contact(kind: str, raw_value: str, display_name: str = "") -> Identity:
+    """Find the identity (and so the contact) for an address, creating both if new.
+
+    Safe under concurrency: the unique (kind, value) constraint decides who creates it.
+    """
+    value = normalize_identity(kind, raw_value)
+    identity = Identity.objects.select_related("contact").filter(kind=kind, value=value).first()
+    if identity:
+        if display_name and not identity.contact.name:
+            identity.contact.name = display_name
+            identity.contact.save(update_fields=["name", "updated_at"])
+        return identity
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(name=display_name or "")
+            return Identity.objects.create(contact=contact, kind=kind, value=value, display_name=display_name)
+    except IntegrityError:
+        return Identity.objects.select_related("contact").get(kind=kind, value=value)
+
+
+def add_identity(contact: Contact, kind: str, raw_value: str) -> Identity:
+    """Attach an address to a contact (e.g. an agent learns the customer's email)."""
+    value = normalize_identity(kind, raw_value)
+    with transaction.atomic():
+        identity = Identity.objects.create(contact=contact, kind=kind, value=value)
+        record_contact_event("contact.updated", contact)
+    return identity
+
+
+def update_contact(contact: Contact, *, name: str) -> Contact:
+    with transaction.atomic():
+        contact.name = name
+        contact.save(update_fields=["name", "updated_at"])
+        record_contact_event("contact.updated", contact)
+    return contact
+
+
+def set_opt_out(identity: Identity, opted_out: bool) -> bool:
+    """Record a consent change; returns whether anything changed."""
+    if identity.opted_out == opted_out:
+        return False
+    identity.opted_out = opted_out
+    identity.opted_out_at = timezone.now() if opted_out else None
+    identity.save(update_fields=["opted_out", "opted_out_at"])
+    record_contact_event("contact.updated", identity.contact)
+    return True
+
+
+def merge_contacts(into: Contact, other: Contact) -> ContactMerge:
+    """Move `other`'s identities, conversations and messages onto `into`, remembering what moved."""
+    if into.pk == other.pk:
+        raise ValueError("A contact cannot be merged into itself.")
+    with transaction.atomic():
+        identity_ids = list(other.identities.values_list("id", flat=True))
+        conversation_ids = list(other.conversations.values_list("id", flat=True))
+        message_ids = list(Message.objects.filter(contact=other).values_list("id", flat=True))
+        Identity.objects.filter(id__in=identity_ids).update(contact=into)
+        Conversation.objects.filter(id__in=conversation_ids).update(contact=into)
+        Message.objects.filter(id__in=message_ids).update(contact=into)
+        if not into.name and other.name:
+            into.name = other.name
+            into.save(update_fields=["name", "updated_at"])
+        merge = ContactMerge.objects.create(
+            into=into,
+            merged_contact=other,
+            identity_ids=identity_ids,
+            conversation_ids=conversation_ids,
+            message_ids=message_ids,
+        )
+        record_contact_event("contact.merged", into, merged_contact_id=other.pk, merge_id=merge.pk)
+    return merge
+
+
+def unmerge_contacts(merge: ContactMerge) -> Contact:
+    """Undo a merge: what moved goes back to the contact it came from."""
+    if merge.undone_at:
+        raise ValueError("This merge was already undone.")
+    with transaction.atomic():
+        other = merge.merged_contact
+        Identity.objects.filter(id__in=merge.identity_ids).update(contact=other)
+        Conversation.objects.filter(id__in=merge.conversation_ids).update(contact=other)
+        Message.objects.filter(id__in=merge.message_ids).update(contact=other)
+        merge.undone_at = timezone.now()
+        merge.save(update_fields=["undone_at"])
+        record_contact_event("contact.updated", merge.into)
+        record_contact_event("contact.updated", other)
+    return other

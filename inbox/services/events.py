@@ -1,0 +1,50 @@
+"""Writing events: the one record of "something changed" that realtime and catch-up both read."""
+
+from django.db import connection, transaction
+
+from inbox.models import Contact, Conversation, Event, Message
+from inbox.realtime.groups import EVERYONE, groups_for_contact, groups_for_conversation
+from inbox.realtime.publish import publish_event
+from inbox.services.payloads import as_json, contact_payload, conversation_payload, message_payload
+
+# Any constant works; it names the lock that orders event inserts (see record_event).
+EVENT_ORDER_LOCK = 7_4736_2001
+
+
+def record_event(
+    type: str, data: dict, *, conversation: Conversation | None = None, contact: Contact | None = None
+) -> Event:
+    """Insert an event in the caller's transaction and publish it once that commits.
+
+    On PostgreSQL a transaction-scoped advisory lock makes events commit in id order, so a
+    client that has seen id N can never later miss an id below N (gap-free catch-up).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
+    event = Event.objects.create(type=type, data=data, conversation=conversation, contact=contact)
+    if conversation is not None:
+        groups = groups_for_conversation(conversation)
+    elif contact is not None:
+        groups = groups_for_contact(contact)
+    else:
+        groups = [EVERYONE]
+    frame = event.as_frame()
+    transaction.on_commit(lambda: publish_event(frame, groups))
+    return event
+
+
+def record_message_event(type: str, message: Message) -> Event:
+    conversation = message.conversation
+    data = as_json({"message": message_payload(message), "conversation": conversation_payload(conversation)})
+    return record_event(type, data, conversation=conversation, contact=message.contact)
+
+
+def record_conversation_event(type: str, conversation: Conversation) -> Event:
+    data = as_json({"conversation": conversation_payload(conversation)})
+    return record_event(type, data, conversation=conversation, contact=conversation.contact)
+
+
+def record_contact_event(type: str, contact: Contact, **extra) -> Event:
+    data = as_json({"contact": contact_payload(contact), **extra})
+    return record_event(type, data, contact=contact)

@@ -1,0 +1,167 @@
+"""The one way a customer's message enters Heron, whatever the channel."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import nh3
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from channels_adapters.base import InboundMessage
+from inbox.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    Inbox,
+    Message,
+    Status,
+)
+from inbox.services.contacts import resolve_contact
+from inbox.services.events import record_conversation_event, record_message_event
+
+log = logging.getLogger("heron.ingest")
+
+MAX_TEXT_LENGTH = 100_000
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    message: Message
+    created: bool
+
+
+def sanitize_html(html: str) -> str:
+    """Inert HTML for display: nh3 removes scripts, handlers, javascript: URLs and styles."""
+    if not html:
+        return ""
+    return nh3.clean(html, link_rel="noopener noreferrer nofollow", url_schemes={"http", "https", "mailto", "cid"})
+
+
+def record_inbound(inbound: InboundMessage) -> IngestResult:
+    """Store a customer's message on the right contact and conversation, exactly once.
+
+    A retried webhook (same inbox + external id) returns the message stored the first time.
+    Raises `inbox.services.identities.InvalidIdentity` for a sender address that makes no sense.
+    """
+    existing = _existing_message(inbound)
+    if existing:
+        return IngestResult(existing, created=False)
+
+    inbox = Inbox.objects.select_related("team").get(pk=inbound.inbox_id)
+    with transaction.atomic():
+        identity = resolve_contact(inbound.sender.kind, inbound.sender.value, inbound.sender.display_name)
+        # Serialize everything that happens to one contact: two messages arriving together must
+        # not open two conversations, and a retried webhook racing the first must see its message.
+        contact = Contact.objects.select_for_update().get(pk=identity.contact_id)
+        existing = _existing_message(inbound)
+        if existing:
+            return IngestResult(existing, created=False)
+
+        now = timezone.now()
+        conversation, created_conversation = _pick_conversation(inbound, contact, inbox, now)
+        message = Message.objects.create(
+            conversation=conversation,
+            contact=contact,
+            inbox=inbox,
+            identity=identity,
+            direction=Direction.IN,
+            kind=inbound.kind,
+            channel=inbound.channel,
+            subject=inbound.subject[:500],
+            text=inbound.text[:MAX_TEXT_LENGTH],
+            html=sanitize_html(inbound.html),
+            external_id=inbound.external_id,
+            status=DeliveryStatus.RECEIVED,
+            metadata=inbound.metadata,
+            created_at=now,
+        )
+        pending_downloads = _store_files(message, inbound)
+
+        conversation.last_message = message
+        conversation.last_message_at = now
+        if not inbound.is_automated:
+            conversation.inbox = inbox
+            conversation.last_inbound_at = now
+            conversation.waiting_since = conversation.waiting_since or now
+        if inbound.subject and not conversation.subject:
+            conversation.subject = inbound.subject[:500]
+        conversation.save()
+
+        if created_conversation:
+            record_conversation_event("conversation.created", conversation)
+        record_message_event("message.created", message)
+        for attachment_id in pending_downloads:
+            transaction.on_commit(lambda pk=attachment_id: _enqueue_download(pk))
+    return IngestResult(message, created=True)
+
+
+def _existing_message(inbound: InboundMessage) -> Message | None:
+    if not inbound.external_id:
+        return None
+    return (
+        Message.objects.select_related("conversation", "contact")
+        .filter(inbox_id=inbound.inbox_id, external_id=inbound.external_id)
+        .first()
+    )
+
+
+def _pick_conversation(
+    inbound: InboundMessage, contact: Contact, inbox: Inbox, now
+) -> tuple[Conversation, bool]:
+    """Explicit thread → latest unresolved → recently resolved (reopened) → new."""
+    conversations = Conversation.objects.filter(contact=contact).order_by("-last_message_at", "-id")
+    conversation = None
+    if inbound.thread_conversation_id:
+        # Never across customers: the thread must belong to this contact.
+        conversation = conversations.filter(pk=inbound.thread_conversation_id).first()
+    if conversation is None:
+        conversation = conversations.exclude(status=Status.RESOLVED).first()
+    if conversation is None:
+        window = timedelta(hours=settings.HERON["REOPEN_WINDOW_HOURS"])
+        conversation = conversations.filter(status=Status.RESOLVED, resolved_at__gte=now - window).first()
+    if conversation is None and inbound.is_automated:
+        conversation = conversations.first()
+
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            contact=contact, inbox=inbox, team=inbox.team, status=Status.OPEN, created_at=now,
+            last_message_at=now, subject=inbound.subject[:500],
+        )
+        return conversation, True
+
+    if conversation.status != Status.OPEN and not inbound.is_automated:
+        # A customer writing again wakes a snoozed, pending or resolved conversation.
+        conversation.status = Status.OPEN
+        conversation.snoozed_until = None
+        conversation.resolved_at = None
+    return conversation, False
+
+
+def _store_files(message: Message, inbound: InboundMessage) -> list[int]:
+    for item in inbound.attachments:
+        attachment = Attachment(
+            message=message, filename=item.filename[:255], content_type=item.content_type[:255],
+            size=len(item.content), state=Attachment.State.READY,
+        )
+        attachment.file.save(item.filename or "attachment", ContentFile(item.content), save=False)
+        attachment.save()
+    pending = []
+    for index, media in enumerate(inbound.media):
+        attachment = Attachment.objects.create(
+            message=message, source_url=media.url, content_type=media.content_type[:255],
+            filename=f"media-{index}", state=Attachment.State.PENDING,
+        )
+        pending.append(attachment.pk)
+    return pending
+
+
+def _enqueue_download(attachment_id: int) -> None:
+    from inbox.tasks import download_attachment
+
+    download_attachment.delay(attachment_id)
+

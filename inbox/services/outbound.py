@@ -1,0 +1,180 @@
+"""Agent replies and notes: stored first as queued, delivered by a background task, never twice."""
+
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from channels_adapters.base import OutboundMessage, PermanentSendError, TransientSendError
+from inbox.adapters import NoAdapter, get_adapter
+from inbox.models import (
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    Identity,
+    Inbox,
+    Message,
+    MessageKind,
+)
+from inbox.services.events import record_conversation_event, record_message_event
+from inbox.services.identities import CHANNEL_IDENTITY_KIND
+
+log = logging.getLogger("heron.outbound")
+
+
+class CannotSend(ValueError):
+    """The reply cannot go out as asked; the text says why, for the agent."""
+
+
+def reply_target(conversation: Conversation, channel: str | None) -> tuple[Inbox, Identity]:
+    """Which inbox sends, and to which of the contact's identities."""
+    channel = channel or conversation.inbox.channel
+    if channel == conversation.inbox.channel:
+        inbox = conversation.inbox
+    else:
+        candidates = Inbox.objects.filter(channel=channel)
+        inbox = candidates.filter(team=conversation.team).first() or candidates.first()
+        if inbox is None:
+            raise CannotSend(f"No {channel} inbox is set up, so this reply cannot go out by {channel}.")
+    kind = CHANNEL_IDENTITY_KIND.get(channel)
+    identities = conversation.contact.identities.filter(kind=kind).order_by("-created_at")
+    last_inbound = (
+        conversation.messages.filter(direction=Direction.IN, channel=channel, identity__isnull=False)
+        .order_by("-created_at")
+        .values_list("identity_id", flat=True)
+        .first()
+    )
+    identity = identities.filter(pk=last_inbound).first() if last_inbound else None
+    identity = identity or identities.first()
+    if identity is None:
+        raise CannotSend(f"This contact has no {kind} address, so a {channel} reply has nowhere to go.")
+    if identity.opted_out:
+        raise CannotSend(
+            f"{identity.value} has opted out of messages (replied STOP). "
+            "They must text START before you can message them again."
+        )
+    return inbox, identity
+
+
+def send_message(
+    conversation: Conversation,
+    user: AbstractBaseUser,
+    *,
+    text: str,
+    channel: str | None = None,
+    private: bool = False,
+    subject: str = "",
+) -> Message:
+    """Store an agent's reply (queued) or note, then hand the reply to the delivery task."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().select_related("inbox", "contact").get(
+            pk=conversation.pk
+        )
+        now = timezone.now()
+        if private:
+            message = Message.objects.create(
+                conversation=conversation, contact=conversation.contact, inbox=conversation.inbox,
+                direction=Direction.OUT, kind=MessageKind.NOTE, channel=conversation.inbox.channel,
+                text=text, sender_user=user, status=DeliveryStatus.SENT, created_at=now,
+            )
+        else:
+            inbox, identity = reply_target(conversation, channel)
+            message = Message.objects.create(
+                conversation=conversation, contact=conversation.contact, inbox=inbox, identity=identity,
+                direction=Direction.OUT, kind=MessageKind.MESSAGE, channel=inbox.channel, subject=subject,
+                text=text, sender_user=user, status=DeliveryStatus.QUEUED, created_at=now,
+            )
+            conversation.waiting_since = None
+            conversation.first_response_at = conversation.first_response_at or now
+            transaction.on_commit(lambda: _enqueue_delivery(message.pk))
+        conversation.last_message = message
+        conversation.last_message_at = now
+        conversation.save()
+        record_message_event("message.created", message)
+        record_conversation_event("conversation.updated", conversation)
+    return message
+
+
+def _enqueue_delivery(message_id: int) -> None:
+    from inbox.tasks import deliver_message
+
+    deliver_message.delay(message_id)
+
+
+def deliver(message_id: int) -> None:
+    """Send one queued message through its channel's adapter.
+
+    Raises TransientSendError when the provider may accept it later (the task retries).
+    The message is marked in flight before the provider is called, so a task that died mid-call
+    is not retried blindly: it is marked failed for an agent to look at, never sent twice.
+    """
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("inbox", "identity").get(pk=message_id)
+        if message.status != DeliveryStatus.QUEUED or message.external_id:
+            return
+        if message.metadata.get("send_in_flight"):
+            _fail(message, "The send was interrupted and its outcome is unknown; not resent to avoid a duplicate.")
+            return
+        message.send_attempts += 1
+        message.metadata["send_in_flight"] = True
+        message.save(update_fields=["send_attempts", "metadata", "updated_at"])
+
+    try:
+        result = get_adapter(message.channel).send(_outbound(message))
+    except TransientSendError:
+        with transaction.atomic():
+            message = Message.objects.select_for_update().get(pk=message_id)
+            message.metadata.pop("send_in_flight", None)
+            message.save(update_fields=["metadata", "updated_at"])
+        raise
+    except (PermanentSendError, NoAdapter) as exc:
+        with transaction.atomic():
+            message = Message.objects.select_for_update().get(pk=message_id)
+            _fail(message, str(exc), code=getattr(exc, "code", ""), provider_status=getattr(exc, "provider_status", ""))
+        return
+
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        message.metadata.pop("send_in_flight", None)
+        message.external_id = result.external_id
+        message.provider_status = result.provider_status
+        if message.status == DeliveryStatus.QUEUED:
+            message.status = result.status
+        message.save()
+        record_message_event("message.updated", message)
+
+
+def give_up(message_id: int, reason: str) -> None:
+    """Transient errors went on too long: the agent must see the reply did not go out."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        if message.status == DeliveryStatus.QUEUED:
+            _fail(message, reason)
+
+
+def _fail(message: Message, reason: str, code: str = "", provider_status: str = "") -> None:
+    message.metadata.pop("send_in_flight", None)
+    message.status = DeliveryStatus.FAILED
+    message.error_message = reason[:500]
+    message.error_code = code
+    message.provider_status = provider_status or message.provider_status
+    message.save()
+    record_message_event("message.updated", message)
+
+
+def _outbound(message: Message) -> OutboundMessage:
+    inbox = message.inbox
+    return OutboundMessage(
+        message_id=message.pk,
+        channel=message.channel,
+        inbox_address=inbox.address,
+        inbox_credentials=inbox.credentials,
+        inbox_settings=inbox.settings,
+        to=message.identity.value,
+        text=message.text,
+        subject=message.subject,
+        html=message.html,
+        media_urls=tuple(a.file.url for a in message.attachments.all() if a.file),
+        thread_headers=message.metadata.get("thread_headers", {}),
+    )

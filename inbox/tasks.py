@@ -1,0 +1,40 @@
+"""Celery tasks: thin wrappers that give services retries and a worker to run on."""
+
+from celery import shared_task
+from django.conf import settings
+
+from channels_adapters.base import TransientSendError
+from inbox.models import Attachment
+from inbox.services import attachments, conversations, outbound
+
+
+def _backoff(retries: int) -> float:
+    return settings.HERON["SEND_RETRY_BACKOFF_SECONDS"] * (2**retries)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def deliver_message(self, message_id: int) -> None:
+    try:
+        outbound.deliver(message_id)
+    except TransientSendError as exc:
+        if self.request.retries >= settings.HERON["SEND_MAX_RETRIES"]:
+            outbound.give_up(message_id, f"The provider kept failing: {exc}")
+            return
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def download_attachment(self, attachment_id: int) -> None:
+    try:
+        attachments.download_attachment(attachment_id)
+    except TransientSendError as exc:
+        if self.request.retries >= settings.HERON["SEND_MAX_RETRIES"]:
+            attachment = Attachment.objects.get(pk=attachment_id)
+            attachments.mark_download_failed(attachment, f"Download kept failing: {exc}")
+            return
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task
+def wake_snoozed_conversations() -> int:
+    return conversations.wake_snoozed_conversations()
