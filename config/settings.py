@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "channels",
     "inbox",
     "channels_adapters.simulator.apps.SimulatorConfig",
+    "channels_adapters.twilio_sms.apps.TwilioSmsConfig",
 ]
 
 MIDDLEWARE = [
@@ -118,6 +119,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.exists() else None
 WHITENOISE_INDEX_FILE = False
 MEDIA_URL = "/media/"
@@ -143,6 +145,7 @@ SPECTACULAR_SETTINGS = {
 # Which adapter serves a channel, the way EMAIL_BACKEND picks a mail backend.
 CHANNEL_ADAPTERS = {
     "simulator": "channels_adapters.simulator.adapter.SimulatorAdapter",
+    "sms": "channels_adapters.twilio_sms.adapter.TwilioSmsAdapter",
 }
 
 HERON = {
@@ -165,5 +168,13 @@ LOGGING = {
 # `manage.py simulate <channel>`: module with add_arguments(parser) and run(options).
 CHANNEL_SIMULATORS = {
     "simulator": "channels_adapters.simulator.simulate",
+    "sms": "channels_adapters.twilio_sms.simulate",
 }
 SIMULATOR_DELIVERY_CALLBACKS = env_bool("SIMULATOR_DELIVERY_CALLBACKS", True)
+
+# Local fake providers (a Twilio REST API under /simulator/twilio/) so `make run` works offline.
+HERON_FAKE_PROVIDERS = env_bool("HERON_FAKE_PROVIDERS", DEBUG)
+# Where twilio-python sends REST calls; unset → https://api.twilio.com (tests point it at a fake).
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").rstrip("/") or (
+    PUBLIC_BASE_URL + "/simulator/twilio" if HERON_FAKE_PROVIDERS else ""
+)

@@ -27,5 +27,6 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
     path("webhooks/", include("channels_adapters.urls")),
     path("healthz", health),
+    *([path("simulator/twilio/", include("channels_adapters.simulator.fake_twilio"))] if settings.HERON_FAKE_PROVIDERS else []),
     re_path(r"^(?!api/|admin/|webhooks/|anymail/|ws/|static/|media/).*$", web_inbox),
 ]

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from inbox import selectors
 from inbox.api import serializers as s
 from inbox.api.pagination import ByLastActivity, ContactsByName, NewestFirst
-from inbox.api.permissions import CanWorkConversations, IsAdmin, IsAdminOrReadOnly, IsHeronUser
+from inbox.api.permissions import CanWorkConversations, IsAdminOrReadOnly, IsHeronUser
 from inbox.models import Attachment, CannedResponse, ContactMerge, Inbox, Label, Team
 from inbox.services import contacts as contact_services
 from inbox.services import conversations as conversation_services
@@ -172,7 +172,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 def _int_param(params, name: str) -> int:
     try:
         return int(params[name])
-    except (TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         raise ValidationError({name: "Must be a number."}) from None
 
 

@@ -3,7 +3,7 @@
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from channels_adapters.base import TransientSendError
+from channels_adapters.base import PermanentSendError, TransientSendError
 from inbox.adapters import get_adapter
 from inbox.models import Attachment
 from inbox.services.events import record_message_event
@@ -40,7 +40,7 @@ def download_attachment(attachment_id: int) -> Attachment:
         attachment.error = str(exc)[:500]
         attachment.save(update_fields=["download_attempts", "error"])
         raise
-    except AttachmentRejected as exc:
+    except (AttachmentRejected, PermanentSendError) as exc:
         return mark_download_failed(attachment, str(exc))
 
     with transaction.atomic():

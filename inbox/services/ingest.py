@@ -35,11 +35,26 @@ class IngestResult:
     created: bool
 
 
+# Remote images load only when an agent asks: adapters move their URL to data-remote-src (see email parse).
+_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES, "img": nh3.ALLOWED_ATTRIBUTES["img"] | {"data-remote-src"}}
+
+
+def _attribute_filter(element: str, attribute: str, value: str) -> str | None:
+    if element == "img" and attribute == "src" and value.strip().lower().startswith(("http:", "https:", "//")):
+        return None  # a tracking pixel must never load by merely opening the message
+    if attribute == "data-remote-src" and not value.strip().lower().startswith(("http://", "https://")):
+        return None
+    return value
+
+
 def sanitize_html(html: str) -> str:
-    """Inert HTML for display: nh3 removes scripts, handlers, javascript: URLs and styles."""
+    """Inert HTML for display: nh3 removes scripts, handlers, javascript: URLs, styles and remote images."""
     if not html:
         return ""
-    return nh3.clean(html, link_rel="noopener noreferrer nofollow", url_schemes={"http", "https", "mailto", "cid"})
+    return nh3.clean(
+        html, link_rel="noopener noreferrer nofollow", url_schemes={"http", "https", "mailto", "cid"},
+        attributes=_ATTRIBUTES, attribute_filter=_attribute_filter,
+    )
 
 
 def record_inbound(inbound: InboundMessage) -> IngestResult:

@@ -110,7 +110,7 @@ def deliver(message_id: int) -> None:
     is not retried blindly: it is marked failed for an agent to look at, never sent twice.
     """
     with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("inbox", "identity").get(pk=message_id)
+        message = Message.objects.select_for_update(of=("self",)).select_related("inbox", "identity").get(pk=message_id)
         if message.status != DeliveryStatus.QUEUED or message.external_id:
             return
         if message.metadata.get("send_in_flight"):

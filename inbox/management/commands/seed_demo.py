@@ -53,8 +53,25 @@ class Command(BaseCommand):
                         sender=SenderIdentity(kind="simulator", value=handle, display_name=name),
                         external_id=f"DEMO{uuid.uuid4().hex}", text=text,
                     ))
+        seed_sms_inbox()
         self.stdout.write(self.style.SUCCESS(
             "\n  Heron demo is ready.\n"
             f"  Sign in as admin:    admin@heron.local / {DEMO_PASSWORD}\n"
             f"  (agent: ana@heron.local, marketer: mia@heron.local, same password)\n"
         ))
+
+
+def seed_sms_inbox() -> None:
+    """A Twilio SMS inbox wired to the fake Twilio REST API (HERON_FAKE_PROVIDERS) and one inbound SMS."""
+    sms, created = Inbox.objects.get_or_create(
+        channel="sms", address="+15017122661",
+        defaults={"name": "Demo SMS", "team": Team.objects.get_or_create(name="Support")[0]},
+    )
+    if not created:
+        return
+    sms.credentials = {"account_sid": "AC" + "0" * 32, "auth_token": "demo-auth-token"}
+    sms.save(update_fields=["encrypted_credentials"])
+    record_inbound(InboundMessage(
+        channel="sms", inbox_id=sms.pk, sender=SenderIdentity(kind="phone", value="+15558675310"),
+        external_id=f"SM{uuid.uuid4().hex}", text="Hi, my order #1042 hasn't arrived. Can you check?",
+    ))

@@ -1,0 +1,165 @@
+"""Email's business rules about conversations: which thread a message belongs to, bounces, reply context.
+
+Provider-agnostic: the email adapter parses MIME and hands over `ThreadHints`; this module decides,
+with the database, and never attaches a message to a conversation of another contact.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from channels_adapters.base import DeliveryUpdate, InboundMessage
+from inbox.models import Contact, Conversation, DeliveryStatus, Direction, Identity, Inbox, Message, Status
+from inbox.services.contacts import resolve_contact
+from inbox.services.delivery import apply_delivery_update
+from inbox.services.events import record_conversation_event
+from inbox.services.ingest import IngestResult, record_inbound
+
+log = logging.getLogger("heron.email")
+
+# Subject fallback: only the same sender identity, only this recent.
+SUBJECT_MATCH_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class ThreadHints:
+    # Message-IDs the email answers, most relevant first (In-Reply-To, then References newest → oldest).
+    referenced_ids: tuple[str, ...] = ()
+    # Conversation ids the adapter decoded from our own Message-IDs (heron.c<id>…), same order.
+    our_conversation_ids: tuple[int, ...] = ()
+    # Conversation ids from the plus-address token (support+c123@) and the "[#123]" subject tag.
+    tokens: tuple[int, ...] = ()
+    # Base subject (RFC 5256, casefolded); empty disables the subject fallback.
+    base_subject: str = ""
+    # A forwarded message starts its own conversation (its subject says nothing about our threads).
+    is_forward: bool = False
+
+
+def find_thread(identity: Identity, hints: ThreadHints, *, now=None) -> Conversation | None:
+    """Referenced Message-IDs → token → base subject (same identity, within the window). Same contact only."""
+    now = now or timezone.now()
+    contact_id = identity.contact_id
+    conversations = Conversation.objects.filter(contact_id=contact_id)
+
+    if hints.referenced_ids:
+        known = dict(
+            Message.objects.filter(contact_id=contact_id, channel="email", external_id__in=hints.referenced_ids)
+            .values_list("external_id", "conversation_id")
+        )
+        for message_id in hints.referenced_ids:
+            if message_id in known:
+                return conversations.get(pk=known[message_id])
+    for conversation_id in (*hints.our_conversation_ids, *hints.tokens):
+        conversation = conversations.filter(pk=conversation_id).first()
+        if conversation is not None:
+            return conversation
+    if hints.base_subject and not hints.is_forward:
+        earlier = (
+            Message.objects.filter(
+                identity=identity, channel="email", direction=Direction.IN, created_at__gte=now - SUBJECT_MATCH_WINDOW,
+                metadata__base_subject=hints.base_subject,
+            )
+            .order_by("-created_at", "-id")
+            .values_list("conversation_id", flat=True)
+            .first()
+        )
+        if earlier:
+            return conversations.filter(pk=earlier).first()
+    return None
+
+
+def existing_email(inbox_id: int, external_id: str) -> Message | None:
+    if not external_id:
+        return None
+    return Message.objects.filter(inbox_id=inbox_id, external_id=external_id).first()
+
+
+def ingest_email(inbound: InboundMessage, hints: ThreadHints) -> IngestResult:
+    """Store an inbound email in the conversation threading says, or a new one; exactly once per Message-ID."""
+    existing = existing_email(inbound.inbox_id, inbound.external_id)
+    if existing:
+        return IngestResult(existing, created=False)
+    inbox = Inbox.objects.select_related("team").get(pk=inbound.inbox_id)
+    with transaction.atomic():
+        identity = resolve_contact(inbound.sender.kind, inbound.sender.value, inbound.sender.display_name)
+        contact = Contact.objects.select_for_update().get(pk=identity.contact_id)
+        existing = existing_email(inbound.inbox_id, inbound.external_id)
+        if existing:
+            return IngestResult(existing, created=False)
+        conversation = find_thread(identity, hints)
+        if conversation is None and not inbound.is_automated:
+            # Email is threaded by headers, not by "the contact's open conversation": a new thread is new work.
+            now = timezone.now()
+            conversation = Conversation.objects.create(
+                contact=contact, inbox=inbox, team=inbox.team, status=Status.OPEN, created_at=now,
+                last_message_at=now, subject=inbound.subject[:500],
+            )
+            record_conversation_event("conversation.created", conversation)
+        if conversation is not None:
+            inbound = replace(inbound, thread_conversation_id=conversation.pk)
+        return record_inbound(inbound)
+
+
+def record_bounce(
+    inbox_id: int | None, referenced_ids: list[str], *, code: str = "", reason: str = ""
+) -> Message | None:
+    """A delivery failure report (DSN) for one of our messages: mark it failed. Never a conversation."""
+    candidates = Message.objects.filter(direction=Direction.OUT, channel="email", external_id__in=referenced_ids)
+    if inbox_id:
+        candidates = candidates.filter(inbox_id=inbox_id)
+    message = candidates.order_by("-created_at").first()
+    if message is None:
+        log.info("bounce for unknown Message-IDs %s ignored", referenced_ids[:3])
+        return None
+    return apply_delivery_update(DeliveryUpdate(
+        inbox_id=message.inbox_id, external_id=message.external_id, provider_status="bounced",
+        status=DeliveryStatus.FAILED, error_code=code[:32], error_message=(reason or "The message bounced.")[:500],
+    ))
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    conversation_id: int
+    subject: str
+    inbox_name: str
+    # The customer's latest email we answer, and the chain it carried (bare ids, oldest first).
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    agent_name: str = ""
+    attachments: tuple[tuple[str, bytes, str], ...] = ()
+
+
+def reply_context(message_id: int) -> ReplyContext:
+    """What an outbound email needs to thread: the conversation, the message it answers, its references."""
+    message = Message.objects.select_related("conversation", "inbox", "sender_user").get(pk=message_id)
+    conversation = message.conversation
+    parent = (
+        Message.objects.filter(conversation=conversation, channel="email", created_at__lte=message.created_at)
+        .exclude(pk=message.pk)
+        .exclude(external_id="")
+        .exclude(kind="note")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    references: tuple[str, ...] = ()
+    in_reply_to = ""
+    if parent is not None:
+        in_reply_to = parent.external_id
+        references = tuple(parent.metadata.get("references") or ())
+    user = message.sender_user
+    agent_name = (user.get_full_name() or "") if user else ""
+    files = []
+    for attachment in message.attachments.filter(state="ready"):
+        if attachment.file:
+            with attachment.file.open("rb") as handle:
+                files.append((attachment.filename or "attachment", handle.read(), attachment.content_type))
+    return ReplyContext(
+        conversation_id=conversation.pk, subject=message.subject or conversation.subject,
+        inbox_name=message.inbox.name if message.inbox else "", in_reply_to=in_reply_to, references=references,
+        agent_name=agent_name, attachments=tuple(files),
+    )

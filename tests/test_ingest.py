@@ -1,0 +1,116 @@
+"""The one ingest path: identity → contact → conversation → message, exactly once."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from inbox.models import Contact, Conversation, Event, Message, Status
+from inbox.services.identities import InvalidIdentity
+from inbox.services.ingest import record_inbound
+from tests.conftest import inbound
+
+
+def test_same_phone_written_two_ways_is_one_contact(inbox, customer_writes):
+    first = customer_writes(inbox, "+1 (555) 867-5310", kind="phone")
+    second = customer_writes(inbox, "+15558675310", kind="phone")
+    assert first.contact_id == second.contact_id
+    assert first.identity.value == "+15558675310"
+    assert Contact.objects.count() == 1
+
+
+def test_one_contact_across_sms_voice_and_email_identities(inbox, customer_writes):
+    """A person reachable by phone and email: both identities on one contact, one timeline."""
+    sms = customer_writes(inbox, "+15558675310", kind="phone", text="text me")
+    call = customer_writes(inbox, "+1 555 867 5310", kind="phone", text="called", external_id="CA1")
+    from inbox.services.contacts import add_identity
+
+    add_identity(sms.contact, "email", "Alice@Example.org")
+    email = customer_writes(inbox, "alice@example.org", kind="email", text="emailed")
+    assert {sms.contact_id, call.contact_id, email.contact_id} == {sms.contact_id}
+    assert sorted(sms.contact.identities.values_list("kind", flat=True)) == ["email", "phone"]
+    # While the conversation is open, every channel lands in it.
+    assert {sms.conversation_id, call.conversation_id, email.conversation_id} == {sms.conversation_id}
+
+
+def test_retried_webhook_returns_the_first_message(inbox):
+    message = inbound(inbox, "bob", "hi", external_id="SM123")
+    first = record_inbound(message)
+    again = record_inbound(message)
+    assert first.created and not again.created
+    assert again.message.pk == first.message.pk
+    assert Message.objects.count() == 1
+    assert Event.objects.filter(type="message.created").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_one_webhook_store_one_message(inbox):
+    message = inbound(inbox, "carol", "hi", external_id="SM-concurrent")
+
+    def deliver(_):
+        try:
+            return record_inbound(message).created
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        created = list(pool.map(deliver, range(20)))
+    assert created.count(True) == 1
+    assert Message.objects.filter(external_id="SM-concurrent").count() == 1
+    assert Conversation.objects.count() == 1
+
+
+def test_resolved_conversation_reopens_within_window(inbox, customer_writes):
+    first = customer_writes(inbox, "dave")
+    Conversation.objects.filter(pk=first.conversation_id).update(status=Status.RESOLVED, resolved_at=timezone.now())
+    second = customer_writes(inbox, "dave")
+    assert second.conversation_id == first.conversation_id
+    assert Conversation.objects.get(pk=first.conversation_id).status == Status.OPEN
+
+
+def test_old_resolved_conversation_gives_way_to_a_new_one(inbox, customer_writes, settings):
+    first = customer_writes(inbox, "erin")
+    long_ago = timezone.now() - timedelta(hours=settings.HERON["REOPEN_WINDOW_HOURS"] + 1)
+    Conversation.objects.filter(pk=first.conversation_id).update(status=Status.RESOLVED, resolved_at=long_ago)
+    second = customer_writes(inbox, "erin")
+    assert second.conversation_id != first.conversation_id
+
+
+def test_explicit_thread_of_another_customer_is_ignored(inbox, customer_writes):
+    """Threading must never attach a message to another customer's conversation."""
+    frank = customer_writes(inbox, "frank")
+    grace = customer_writes(inbox, "grace", thread_conversation_id=frank.conversation_id)
+    assert grace.conversation_id != frank.conversation_id
+    assert grace.conversation.contact_id == grace.contact_id
+
+
+def test_automated_message_does_not_reopen(inbox, customer_writes):
+    first = customer_writes(inbox, "heidi")
+    Conversation.objects.filter(pk=first.conversation_id).update(status=Status.RESOLVED, resolved_at=timezone.now())
+    auto = customer_writes(inbox, "heidi", is_automated=True, text="I am out of office")
+    assert auto.conversation_id == first.conversation_id
+    assert Conversation.objects.get(pk=first.conversation_id).status == Status.RESOLVED
+
+
+def test_html_is_sanitized_on_the_way_in(inbox, customer_writes):
+    message = customer_writes(
+        inbox, "ivan", html='<p onclick="x()">Hi<script>alert(1)</script><a href="javascript:evil()">x</a></p>'
+    )
+    assert "script" not in message.html and "onclick" not in message.html and "javascript" not in message.html
+    assert "Hi" in message.html
+
+
+def test_bad_sender_is_refused(inbox):
+    with pytest.raises(InvalidIdentity):
+        record_inbound(inbound(inbox, "not a phone", kind="phone"))
+
+
+def test_events_are_written_with_the_change(inbox, customer_writes):
+    message = customer_writes(inbox, "judy", text="hello")
+    types = list(Event.objects.order_by("id").values_list("type", flat=True))
+    assert types == ["conversation.created", "message.created"]
+    event = Event.objects.get(type="message.created")
+    assert event.data["message"]["id"] == message.pk
+    assert event.data["conversation"]["id"] == message.conversation_id
