@@ -6,6 +6,8 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from channels_adapters.simulator import views as simulator_views
+
 
 @ensure_csrf_cookie
 def web_inbox(request):
@@ -21,6 +23,7 @@ def health(request):
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    *([path("api/v1/simulate/", simulator_views.simulate)] if settings.HERON_FAKE_PROVIDERS else []),
     path("api/v1/", include("inbox.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

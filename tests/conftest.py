@@ -110,7 +110,7 @@ def post_simulator_webhook(base_url: str, path: str, payload: dict, *, signature
 @pytest.fixture(scope="session")
 def live_server_process(django_db_setup, django_db_blocker):
     """One uvicorn process on the test database for the session (tasks inline in it)."""
-    server = Server(CELERY_TASK_ALWAYS_EAGER="1", SIMULATOR_DELIVERY_CALLBACKS="1")
+    server = Server(CELERY_TASK_ALWAYS_EAGER="1", SIMULATOR_DELIVERY_CALLBACKS="1", HERON_FAKE_PROVIDERS="1")
     yield server
     server.stop()
 

@@ -149,3 +149,20 @@ def test_reply_goes_through_a_real_celery_worker_and_status_comes_back_live(tran
     finally:
         worker.stop()
         server.stop()
+
+
+def test_customer_simulator_endpoint_posts_a_signed_webhook(server, inbox, admin, agent):
+    """The demo drawer runs `simulate` server-side: the message takes the real webhook path."""
+    headers = {"Authorization": f"Token {token_for(admin)}"}
+    options = httpx.get(f"{server.url}/api/v1/simulate/", headers=headers).json()["channels"]
+    assert {"sender", "text", "to"} <= set(options["simulator"])
+    response = httpx.post(f"{server.url}/api/v1/simulate/", headers=headers, json={
+        "channel": "simulator", "options": {"sender": "drawer", "to": inbox.address, "text": "from the drawer"}})
+    assert response.status_code == 200, response.text
+    assert Message.objects.get(text="from the drawer").identity.value == "drawer"
+    refused = httpx.post(f"{server.url}/api/v1/simulate/", headers={"Authorization": f"Token {token_for(agent)}"},
+                         json={"channel": "simulator", "options": {"text": "x"}})
+    assert refused.status_code == 403
+    bad = httpx.post(f"{server.url}/api/v1/simulate/", headers=headers,
+                     json={"channel": "simulator", "options": {"nope": "x"}})
+    assert bad.status_code == 400

@@ -17,7 +17,7 @@ from inbox import selectors
 from inbox.api import serializers as s
 from inbox.api.pagination import ByLastActivity, ContactsByName, NewestFirst
 from inbox.api.permissions import CanWorkConversations, IsAdminOrReadOnly, IsHeronUser
-from inbox.models import Attachment, CannedResponse, ContactMerge, Inbox, Label, Team
+from inbox.models import Attachment, CannedResponse, ContactMerge, Event, Inbox, Label, Team
 from inbox.services import contacts as contact_services
 from inbox.services import conversations as conversation_services
 from inbox.services.identities import InvalidIdentity, normalize_phone
@@ -35,6 +35,8 @@ def me_payload(user) -> dict:
         "role": selectors.role_of(user),
         "teams": s.TeamSerializer(user.heron.teams.all() if hasattr(user, "heron") else [], many=True).data,
         "can_reply": selectors.can_reply(user),
+        # Where a client starts catching up from if it loads data now (GET /api/v1/events/?after=).
+        "last_event_id": Event.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     }
 
 

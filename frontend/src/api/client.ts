@@ -1,0 +1,157 @@
+import type {
+  Agent,
+  CannedResponse,
+  Contact,
+  Conversation,
+  ConversationFilter,
+  ConversationPatch,
+  ID,
+  Inbox,
+  Label,
+  LiveEvent,
+  Me,
+  Message,
+  Page,
+  SendMessageBody,
+  TeamRef,
+} from "./types";
+
+export const API = "/api/v1";
+
+/** Error thrown for any non-2xx response. `body` is the parsed JSON (if any). */
+export class ApiError extends Error {
+  status: number;
+  body: unknown;
+  constructor(status: number, body: unknown, message?: string) {
+    super(message ?? describeError(body) ?? `Request failed (${status})`);
+    this.status = status;
+    this.body = body;
+  }
+  /** Field errors as {field: "message"} for 400 responses. */
+  get fieldErrors(): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (this.body && typeof this.body === "object") {
+      for (const [k, v] of Object.entries(this.body as Record<string, unknown>)) {
+        if (k === "detail") continue;
+        out[k] = Array.isArray(v) ? v.join(" ") : String(v);
+      }
+    }
+    return out;
+  }
+}
+
+/** Turns a DRF-style error body into one human readable line. */
+export function describeError(body: unknown): string | undefined {
+  if (!body) return undefined;
+  if (typeof body === "string") return body;
+  if (typeof body !== "object") return String(body);
+  const b = body as Record<string, unknown>;
+  if (typeof b.detail === "string") return b.detail;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(b)) {
+    const msg = Array.isArray(v) ? v.map(String).join(" ") : typeof v === "string" ? v : JSON.stringify(v);
+    parts.push(k === "non_field_errors" ? msg : `${k}: ${msg}`);
+  }
+  return parts.join("; ") || undefined;
+}
+
+export function getCookie(name: string): string | null {
+  if (typeof document === "undefined") return null;
+  for (const part of document.cookie ? document.cookie.split(";") : []) {
+    const [k, ...rest] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(rest.join("="));
+  }
+  return null;
+}
+
+type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+
+export async function request<T>(method: Method, url: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") {
+    const token = getCookie("csrftoken");
+    if (token) headers["X-CSRFToken"] = token;
+  }
+  const res = await fetch(url, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+    signal,
+  });
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data as T;
+}
+
+function qs(params: Record<string, string | number | undefined | null>): string {
+  const sp = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === "") continue;
+    sp.set(k, String(v));
+  }
+  const s = sp.toString();
+  return s ? `?${s}` : "";
+}
+
+export function conversationsUrl(f: ConversationFilter): string {
+  return `${API}/conversations/${qs({
+    view: f.view,
+    status: f.status,
+    channel: f.channel,
+    inbox: f.inbox,
+    label: f.label,
+    assignee: f.assignee,
+    priority: f.priority,
+    q: f.q?.trim(),
+  })}`;
+}
+
+export const api = {
+  csrf: () => request<void>("GET", `${API}/auth/csrf/`),
+  login: (email: string, password: string) => request<Me>("POST", `${API}/auth/login/`, { email, password }),
+  logout: () => request<void>("POST", `${API}/auth/logout/`),
+  me: () => request<Me>("GET", `${API}/me/`),
+
+  /** Pass either a filter (first page) or the `next` URL returned by the server. */
+  conversations: (f: ConversationFilter | string, signal?: AbortSignal) =>
+    request<Page<Conversation>>("GET", typeof f === "string" ? f : conversationsUrl(f), undefined, signal),
+  conversation: (id: ID) => request<Conversation>("GET", `${API}/conversations/${id}/`),
+  patchConversation: (id: ID, patch: ConversationPatch) =>
+    request<Conversation>("PATCH", `${API}/conversations/${id}/`, patch),
+  markRead: (id: ID) => request<void>("POST", `${API}/conversations/${id}/read/`),
+  messages: (id: ID, next?: string | null) =>
+    request<Page<Message>>("GET", next ?? `${API}/conversations/${id}/messages/`),
+  sendMessage: (id: ID, body: SendMessageBody) => request<Message>("POST", `${API}/conversations/${id}/messages/`, body),
+
+  contacts: (q: string | null, next?: string | null) =>
+    request<Page<Contact>>("GET", next ?? `${API}/contacts/${qs({ q })}`),
+  contact: (id: ID) => request<Contact>("GET", `${API}/contacts/${id}/`),
+  patchContact: (id: ID, patch: { name: string }) => request<Contact>("PATCH", `${API}/contacts/${id}/`, patch),
+  mergeContact: (id: ID, other: ID) => request<Contact>("POST", `${API}/contacts/${id}/merge/`, { other }),
+  unmergeContact: (id: ID, mergeId: ID) =>
+    request<Contact>("POST", `${API}/contacts/${id}/unmerge/`, { merge_id: mergeId }),
+  timeline: (contactId: ID, next?: string | null, signal?: AbortSignal) =>
+    request<Page<Message>>("GET", next ?? `${API}/contacts/${contactId}/timeline/`, undefined, signal),
+  contactConversations: (contactId: ID) => request<Conversation[]>("GET", `${API}/contacts/${contactId}/conversations/`),
+
+  agents: () => request<Agent[]>("GET", `${API}/agents/`),
+  teams: () => request<TeamRef[]>("GET", `${API}/teams/`),
+  inboxes: () => request<Inbox[]>("GET", `${API}/inboxes/`),
+  labels: () => request<Label[]>("GET", `${API}/labels/`),
+  cannedResponses: () => request<CannedResponse[]>("GET", `${API}/canned-responses/`),
+
+  events: (after: number) => request<{ events: LiveEvent[]; last_id: number }>("GET", `${API}/events/${qs({ after })}`),
+};
+
+export type Api = typeof api;

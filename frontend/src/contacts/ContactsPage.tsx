@@ -1,0 +1,160 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { api } from "../api/client";
+import type { Contact, Message } from "../api/types";
+import { ContactDetails } from "../inbox/ContactDetails";
+import { TimelineItem } from "../inbox/TimelineItem";
+import { useInbox } from "../live";
+import { navigate } from "../ui/router";
+import { showToast } from "../ui/toast";
+
+export default function ContactsPage({ contactId }: { contactId: number | null }) {
+  const me = useInbox((s) => s.me);
+  const [q, setQ] = useState("");
+  const [results, setResults] = useState<Contact[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [selected, setSelected] = useState<Contact | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    setLoading(true);
+    const t = setTimeout(async () => {
+      try {
+        const page = await api.contacts(q.trim() || null);
+        if (cancelled) return;
+        setResults(page.results);
+        setNext(page.next);
+      } catch (e) {
+        if (!cancelled) showToast(`Could not search contacts: ${(e as Error).message}`);
+      } finally {
+        if (!cancelled) setLoading(false);
+      }
+    }, 250);
+    return () => {
+      cancelled = true;
+      clearTimeout(t);
+    };
+  }, [q]);
+
+  useEffect(() => {
+    if (contactId === null) return setSelected(null);
+    let cancelled = false;
+    api
+      .contact(contactId)
+      .then((c) => !cancelled && setSelected(c))
+      .catch((e) => showToast(`Could not load contact: ${(e as Error).message}`));
+    return () => {
+      cancelled = true;
+    };
+  }, [contactId]);
+
+  const more = async () => {
+    if (!next) return;
+    const page = await api.contacts(null, next);
+    setResults((r) => [...r, ...page.results]);
+    setNext(page.next);
+  };
+
+  return (
+    <div className="contacts-page" data-testid="contacts-page">
+      <section className="pane list-pane" aria-label="Contacts">
+        <div className="list-head">
+          <input
+            type="search"
+            className="search"
+            autoFocus
+            placeholder="Search contacts by name, phone or email"
+            aria-label="Search contacts"
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+            data-testid="contacts-search"
+          />
+        </div>
+        <ul className="contacts-list">
+          {results.map((c) => (
+            <li key={c.id}>
+              <a
+                href={`/contacts/${c.id}`}
+                className={`row${c.id === contactId ? " selected" : ""}`}
+                onClick={(e) => (e.preventDefault(), navigate(`/contacts/${c.id}`))}
+                data-testid="contact-row"
+                data-contact-id={c.id}
+              >
+                <span className="row-main">
+                  <span className="row-name">{c.name || "Unnamed"}</span>
+                  <span className="row-snippet">{c.identities.map((i) => i.value).join(" · ") || "No identities"}</span>
+                </span>
+                <span className="muted small">{c.conversations_count} conv.</span>
+              </a>
+            </li>
+          ))}
+        </ul>
+        {!loading && results.length === 0 && <div className="empty">{q ? `No contacts match “${q}”.` : "No contacts yet."}</div>}
+        {next && (
+          <button className="link" onClick={() => void more()}>
+            Load more
+          </button>
+        )}
+      </section>
+      <section className="pane conversation-pane" aria-label="Contact timeline">
+        {selected ? <ContactTimeline contact={selected} /> : <div className="empty">Search and select a contact to see their unified timeline.</div>}
+      </section>
+      {selected && (
+        <aside className="pane contact-pane" data-testid="contact-panel">
+          <ContactDetails contact={selected} canEdit={!!me?.can_reply} onChange={setSelected} />
+        </aside>
+      )}
+    </div>
+  );
+}
+
+function ContactTimeline({ contact }: { contact: Contact }) {
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [older, setOlder] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+
+  const load = useCallback(
+    async (cursor: string | null) => {
+      const page = await api.timeline(contact.id, cursor);
+      setMessages((m) => [...[...page.results].reverse(), ...(cursor ? m : [])]);
+      setOlder(page.next);
+      setLoaded(true);
+    },
+    [contact.id],
+  );
+
+  useEffect(() => {
+    setLoaded(false);
+    setMessages([]);
+    load(null).catch((e) => showToast(`Could not load timeline: ${(e as Error).message}`));
+  }, [load, contact.merged_from.length]);
+
+  useEffect(() => {
+    if (ref.current && loaded) ref.current.scrollTop = ref.current.scrollHeight;
+  }, [loaded]);
+
+  return (
+    <div className="conversation">
+      <header className="conv-head">
+        <div className="conv-title">
+          <h2>{contact.name}</h2>
+          <span className="muted">Unified timeline across all channels</span>
+        </div>
+      </header>
+      <div className="timeline" ref={ref} data-testid="timeline">
+        {older && (
+          <div className="timeline-more">
+            <button className="link" onClick={() => void load(older)}>
+              Load older messages
+            </button>
+          </div>
+        )}
+        {loaded && messages.length === 0 && <div className="empty">No messages with this contact yet.</div>}
+        {messages.map((m) => (
+          <TimelineItem key={m.id} m={m} currentConversationId={-1} />
+        ))}
+      </div>
+    </div>
+  );
+}

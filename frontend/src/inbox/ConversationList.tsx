@@ -1,0 +1,237 @@
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { memo, useEffect, useRef, useState } from "react";
+import type { Channel, Conversation, ConversationFilter, ConversationStatus, Me, View } from "../api/types";
+import { useInbox } from "../live";
+import { onCommand } from "../ui/commands";
+import { CHANNEL_ICON, channelLabel, fullTime, relativeTime } from "../ui/format";
+import { navigate } from "../ui/router";
+import { useNow } from "../ui/useNow";
+import { loadList, loadMore } from "./actions";
+
+const VIEWS: { id: View; label: string }[] = [
+  { id: "mine", label: "Mine" },
+  { id: "unassigned", label: "Unassigned" },
+  { id: "team", label: "Team" },
+  { id: "all", label: "All" },
+];
+
+const STATUSES: { id: ConversationStatus | ""; label: string }[] = [
+  { id: "open", label: "Open" },
+  { id: "pending", label: "Pending" },
+  { id: "snoozed", label: "Snoozed" },
+  { id: "resolved", label: "Resolved" },
+  { id: "", label: "Any status" },
+];
+
+const CHANNELS: (Channel | "")[] = ["", "sms", "email", "voice", "google_business", "simulator"];
+
+const ROW_HEIGHT = 76;
+
+export function ConversationList({ me, selectedId }: { me: Me; selectedId: number | null }) {
+  const list = useInbox((s) => s.list);
+  const { filter } = list;
+  const [q, setQ] = useState(filter.q ?? "");
+  const searchRef = useRef<HTMLInputElement>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const now = useNow(30_000);
+
+  useEffect(() => onCommand("focusSearch", () => searchRef.current?.focus()), []);
+
+  // Debounced search.
+  useEffect(() => {
+    if ((filter.q ?? "") === q) return;
+    const t = setTimeout(() => void loadList({ ...filter, q }), 300);
+    return () => clearTimeout(t);
+  }, [q, filter]);
+
+  const setFilter = (patch: Partial<ConversationFilter>) => {
+    void loadList({ ...filter, ...patch, q });
+    scrollRef.current?.scrollTo({ top: 0 });
+  };
+
+  const virtualizer = useVirtualizer({
+    count: list.items.length + (list.next ? 1 : 0),
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 8,
+    getItemKey: (i) => list.items[i]?.id ?? "more",
+  });
+  const vItems = virtualizer.getVirtualItems();
+  const lastVisible = vItems[vItems.length - 1]?.index ?? 0;
+
+  // Infinite scroll: load the next page when the sentinel row is rendered.
+  useEffect(() => {
+    if (list.next && !list.loading && lastVisible >= list.items.length - 3) void loadMore();
+  }, [lastVisible, list.next, list.loading, list.items.length]);
+
+  // Keep the selected row visible (j/k navigation).
+  useEffect(() => {
+    const idx = list.items.findIndex((c) => c.id === selectedId);
+    if (idx >= 0) virtualizer.scrollToIndex(idx, { align: "auto" });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [selectedId]);
+
+  const emptyText =
+    filter.q
+      ? `No conversations match “${filter.q}”.`
+      : filter.view === "mine"
+        ? "Nothing assigned to you here. Check Unassigned to pick up new conversations."
+        : filter.view === "team"
+          ? me.teams.length
+            ? "No conversations for your teams with this filter."
+            : "You are not in any team yet. Ask an admin to add you to one."
+          : "No conversations with this filter. Try another status or channel.";
+
+  return (
+    <section className="pane list-pane" aria-label="Conversations">
+      <div className="list-head">
+        <div className="tabs" role="tablist" aria-label="Views">
+          {VIEWS.map((v) => (
+            <button
+              key={v.id}
+              role="tab"
+              aria-selected={filter.view === v.id}
+              className={filter.view === v.id ? "tab active" : "tab"}
+              onClick={() => setFilter({ view: v.id })}
+              data-testid={`view-tab-${v.id}`}
+            >
+              {v.label}
+            </button>
+          ))}
+        </div>
+        <input
+          ref={searchRef}
+          type="search"
+          className="search"
+          placeholder="Search conversations  ( / )"
+          aria-label="Search conversations"
+          value={q}
+          onChange={(e) => setQ(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") void loadList({ ...filter, q });
+          }}
+          data-testid="search-input"
+        />
+        <div className="filters">
+          <select
+            aria-label="Status filter"
+            value={filter.status ?? ""}
+            onChange={(e) => setFilter({ status: e.target.value as ConversationStatus | "" })}
+            data-testid="status-filter"
+          >
+            {STATUSES.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+          <select
+            aria-label="Channel filter"
+            value={filter.channel ?? ""}
+            onChange={(e) => setFilter({ channel: e.target.value as Channel | "" })}
+            data-testid="channel-filter"
+          >
+            {CHANNELS.map((c) => (
+              <option key={c} value={c}>
+                {c ? channelLabel(c) : "All channels"}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <div className="list-scroll" ref={scrollRef} data-testid="conversation-list" role="list" aria-busy={list.loading}>
+        {list.error && (
+          <div className="empty error" role="alert">
+            Could not load conversations: {list.error}{" "}
+            <button className="link" onClick={() => void loadList()}>
+              Retry
+            </button>
+          </div>
+        )}
+        {!list.error && list.loaded && !list.loading && list.items.length === 0 && (
+          <div className="empty" data-testid="list-empty">
+            {emptyText}
+          </div>
+        )}
+        {!list.loaded && list.loading && <div className="empty">Loading…</div>}
+        <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+          {vItems.map((vi) => {
+            const c = list.items[vi.index];
+            return (
+              <div
+                key={vi.key}
+                data-index={vi.index}
+                className="vrow"
+                style={{ position: "absolute", top: 0, left: 0, right: 0, height: vi.size, transform: `translateY(${vi.start}px)` }}
+              >
+                {c ? (
+                  <Row c={c} selected={c.id === selectedId} now={now} />
+                ) : (
+                  <div className="loading-more">Loading more…</div>
+                )}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+const Row = memo(function Row({ c, selected, now }: { c: Conversation; selected: boolean; now: number }) {
+  const unread = c.unread_count > 0;
+  const snippet = c.last_message
+    ? `${c.last_message.direction === "out" ? "You: " : ""}${c.last_message.kind === "note" ? "📝 " : ""}${c.last_message.text || `[${c.last_message.kind}]`}`
+    : "No messages yet";
+  const waiting = c.waiting_since ? relativeTime(c.waiting_since, now) : relativeTime(c.last_message_at, now);
+  return (
+    <a
+      href={`/conversations/${c.id}`}
+      role="listitem"
+      className={`row${selected ? " selected" : ""}${unread ? " unread" : ""}`}
+      aria-current={selected ? "true" : undefined}
+      aria-label={`${c.contact.name}, ${channelLabel(c.inbox.channel)}${unread ? `, ${c.unread_count} unread` : ""}`}
+      onClick={(e) => {
+        if (e.metaKey || e.ctrlKey || e.shiftKey) return;
+        e.preventDefault();
+        navigate(`/conversations/${c.id}`);
+      }}
+      data-testid="conversation-row"
+      data-conversation-id={c.id}
+      data-unread={unread ? "true" : "false"}
+      data-status={c.status}
+    >
+      <span className={`chan chan-${c.inbox.channel}`} title={`${channelLabel(c.inbox.channel)} · ${c.inbox.name}`} data-testid="channel-badge">
+        {CHANNEL_ICON[c.inbox.channel] ?? "•"}
+      </span>
+      <span className="row-main">
+        <span className="row-top">
+          <span className="row-name">{c.contact.name || "Unknown contact"}</span>
+          <span
+            className={`row-time${c.waiting_since ? " waiting" : ""}`}
+            title={c.waiting_since ? `Waiting since ${fullTime(c.waiting_since)}` : `Last activity ${fullTime(c.last_message_at)}`}
+            data-testid="waiting-time"
+          >
+            {waiting}
+          </span>
+        </span>
+        <span className="row-snippet">{snippet}</span>
+        <span className="row-meta">
+          {c.priority !== "none" && <span className={`pill prio-${c.priority}`}>{c.priority}</span>}
+          {c.status !== "open" && <span className="pill">{c.status}</span>}
+          {c.assignee && <span className="pill muted">@{c.assignee.name}</span>}
+          {c.labels.slice(0, 3).map((l) => (
+            <span key={l} className="pill label">
+              {l}
+            </span>
+          ))}
+        </span>
+      </span>
+      {unread && (
+        <span className="unread-dot" data-testid="unread-marker" aria-hidden="true">
+          {c.unread_count}
+        </span>
+      )}
+    </a>
+  );
+});

@@ -1,0 +1,165 @@
+import { memo } from "react";
+import type { Attachment, Message } from "../api/types";
+import { CHANNEL_ICON, channelLabel, clockTime, duration, fileSize, fullTime } from "../ui/format";
+
+const TICKS: Record<string, { icon: string; label: string }> = {
+  queued: { icon: "◷", label: "Queued" },
+  sent: { icon: "✓", label: "Sent" },
+  delivered: { icon: "✓✓", label: "Delivered" },
+  read: { icon: "✓✓", label: "Read" },
+  failed: { icon: "⚠", label: "Failed" },
+};
+
+export function StatusTicks({ m }: { m: Message }) {
+  if (m.direction !== "out" || m.kind === "note" || m.kind === "activity") return null;
+  const t = TICKS[m.status];
+  if (!t) return null;
+  return (
+    <span
+      className={`ticks ticks-${m.status}`}
+      title={m.status === "failed" ? `Failed: ${m.error_message || m.error_code || "unknown error"}` : `${t.label}${m.provider_status ? ` (${m.provider_status})` : ""}`}
+      aria-label={t.label}
+      data-testid="delivery-status"
+    >
+      {t.icon}
+    </span>
+  );
+}
+
+function Attachments({ items }: { items: Attachment[] }) {
+  if (!items?.length) return null;
+  return (
+    <ul className="attachments" aria-label="Attachments">
+      {items.map((a) => (
+        <li key={a.id} className={`attachment att-${a.status}`} data-testid="attachment">
+          {a.status === "ready" && a.content_type.startsWith("image/") ? (
+            <a href={a.url} target="_blank" rel="noreferrer noopener">
+              <img src={a.url} alt={a.filename} loading="lazy" />
+            </a>
+          ) : a.status === "ready" ? (
+            <a href={a.url} target="_blank" rel="noreferrer noopener" download={a.filename}>
+              📎 {a.filename} <span className="muted">({fileSize(a.size)})</span>
+            </a>
+          ) : (
+            <span>
+              📎 {a.filename} <span className="muted">{a.status === "pending" ? "(processing…)" : "(failed to download)"}</span>
+            </span>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function EmailBody({ m }: { m: Message }) {
+  const quoted = typeof m.metadata?.quoted_text === "string" ? m.metadata.quoted_text : "";
+  const cc = Array.isArray(m.metadata?.cc) ? (m.metadata.cc as string[]) : [];
+  return (
+    <div className="email">
+      {m.subject && (
+        <div className="email-subject" data-testid="email-subject">
+          {m.subject}
+        </div>
+      )}
+      {cc.length > 0 && <div className="muted small">Cc: {cc.join(", ")}</div>}
+      {m.html ? (
+        <iframe
+          className="email-html"
+          sandbox=""
+          srcDoc={m.html}
+          title={`Email: ${m.subject || "message"}`}
+          referrerPolicy="no-referrer"
+          data-testid="email-html"
+        />
+      ) : (
+        <div className="text">{m.text}</div>
+      )}
+      {quoted && (
+        <details className="quoted">
+          <summary>Show quoted text</summary>
+          <pre>{quoted}</pre>
+        </details>
+      )}
+    </div>
+  );
+}
+
+function CallBody({ m }: { m: Message }) {
+  const md = m.metadata ?? {};
+  const isVm = m.kind === "voicemail";
+  return (
+    <div className="call">
+      <div className="call-line">
+        <span aria-hidden="true">{isVm ? "📼" : "📞"}</span>{" "}
+        <strong>{isVm ? "Voicemail" : m.direction === "in" ? "Incoming call" : "Outgoing call"}</strong>
+        {md.call_status && <span className="muted"> · {String(md.call_status)}</span>}
+        {md.duration !== undefined && <span className="muted"> · {duration(Number(md.duration))}</span>}
+      </div>
+      {typeof md.recording_url === "string" && md.recording_url && (
+        <audio controls preload="none" src={md.recording_url} aria-label={isVm ? "Voicemail recording" : "Call recording"} />
+      )}
+      {typeof md.transcript === "string" && md.transcript && (
+        <details className="transcript" open={isVm}>
+          <summary>Transcript</summary>
+          <p>{md.transcript}</p>
+        </details>
+      )}
+      {m.text && <div className="text">{m.text}</div>}
+    </div>
+  );
+}
+
+export const TimelineItem = memo(function TimelineItem({ m, currentConversationId }: { m: Message; currentConversationId: number }) {
+  const common = {
+    "data-testid": "timeline-item",
+    "data-message-id": m.id,
+    "data-status": m.status,
+    "data-kind": m.kind,
+    "data-channel": m.channel,
+    "data-direction": m.direction,
+    "data-conversation-id": m.conversation,
+  };
+  const other = m.conversation !== currentConversationId;
+
+  if (m.kind === "activity") {
+    return (
+      <div className="item activity" {...common}>
+        <span>{m.text}</span> <time dateTime={m.created_at} title={fullTime(m.created_at)}>{clockTime(m.created_at)}</time>
+      </div>
+    );
+  }
+
+  const who = m.sender?.name ?? (m.direction === "in" ? "Contact" : "Heron");
+  return (
+    <div className={`item ${m.kind === "note" ? "note" : m.direction === "in" ? "in" : "out"}${other ? " other-conv" : ""}`} {...common}>
+      <div className="bubble">
+        <div className="item-head">
+          <span className={`chan chan-${m.channel}`} title={channelLabel(m.channel)} data-testid="channel-badge">
+            {CHANNEL_ICON[m.channel] ?? "•"} {channelLabel(m.channel)}
+          </span>
+          <span className="who">{m.kind === "note" ? `Note · ${who}` : m.kind === "campaign" ? `Campaign · ${who}` : who}</span>
+          {other && <span className="muted small">conv #{m.conversation}</span>}
+        </div>
+        {m.kind === "call" || m.kind === "voicemail" ? (
+          <CallBody m={m} />
+        ) : m.channel === "email" && m.kind !== "note" ? (
+          <EmailBody m={m} />
+        ) : (
+          <div className="text">{m.text}</div>
+        )}
+        <Attachments items={m.attachments} />
+        <div className="item-foot">
+          <time dateTime={m.created_at} title={fullTime(m.created_at)}>
+            {clockTime(m.created_at)}
+          </time>
+          <StatusTicks m={m} />
+        </div>
+        {m.status === "failed" && m.direction === "out" && (
+          <div className="error-line" role="note" data-testid="message-error">
+            ⚠ Not delivered: {m.error_message || m.error_code || "unknown error"}
+          </div>
+        )}
+      </div>
+    </div>
+  );
+});

@@ -1,0 +1,24 @@
+import { useStore } from "../live/store";
+import { dismissToast, toastStore } from "./toast";
+
+export function Toasts() {
+  const toasts = useStore(toastStore, (t) => t);
+  if (!toasts.length) return null;
+  return (
+    <div className="toasts" aria-live="assertive">
+      {toasts.map((t) => (
+        <div
+          key={t.id}
+          className={`toast toast-${t.kind}`}
+          role={t.kind === "error" ? "alert" : "status"}
+          data-testid={t.kind === "error" ? "error-toast" : "info-toast"}
+        >
+          <span>{t.text}</span>
+          <button className="link" aria-label="Dismiss" onClick={() => dismissToast(t.id)}>
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
