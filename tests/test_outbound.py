@@ -1,0 +1,125 @@
+"""The send path: queued first, delivered by the task, retried on transient errors, never twice."""
+
+import pytest
+from django.utils import timezone
+
+from channels_adapters.base import DeliveryUpdate
+from inbox.adapters import get_adapter
+from inbox.models import Conversation, DeliveryStatus, Event, Message, RawInboundEvent, Status
+from inbox.services.delivery import apply_delivery_update
+from inbox.services.outbound import deliver, send_message
+from inbox.tasks import deliver_message
+from tests.fakes import flaky_provider
+
+
+@pytest.fixture
+def flaky(settings):
+    settings.CHANNEL_ADAPTERS = {**settings.CHANNEL_ADAPTERS, "simulator": "tests.fakes.flaky_provider.FlakyAdapter"}
+    settings.HERON = {**settings.HERON, "SEND_RETRY_BACKOFF_SECONDS": 0}
+    get_adapter.cache_clear()
+    flaky_provider.reset()
+    yield flaky_provider
+    get_adapter.cache_clear()
+
+
+@pytest.fixture
+def conversation(inbox, customer_writes):
+    return customer_writes(inbox, "alice", "help").conversation
+
+
+def queued_reply(conversation, user, text="Hello"):
+    return send_message(conversation, user, text=text)
+
+
+def test_transient_errors_are_retried_and_the_message_is_sent_once(flaky, conversation, agent):
+    message = queued_reply(conversation, agent)
+    flaky.failures.extend([flaky.TransientSendError("503"), flaky.TransientSendError("timeout")])
+    deliver_message.apply(args=[message.pk])
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.SENT and message.external_id == "FLAKY1"
+    assert [m.text for m in flaky.sent] == ["Hello"]
+    assert message.send_attempts == 3
+    # A duplicate task (e.g. redelivered by the broker) finds the message sent and does nothing.
+    deliver_message.apply(args=[message.pk])
+    assert len(flaky.sent) == 1
+
+
+def test_permanent_error_marks_the_message_failed_with_the_reason(flaky, conversation, agent):
+    message = queued_reply(conversation, agent)
+    flaky.failures.append(flaky.PermanentSendError("recipient unsubscribed (replied STOP)", code="21610"))
+    deliver_message.apply(args=[message.pk])
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.FAILED
+    assert (message.error_code, message.error_message) == ("21610", "recipient unsubscribed (replied STOP)")
+    assert Event.objects.filter(type="message.updated").latest("id").data["message"]["status"] == "failed"
+
+
+def test_giving_up_after_too_many_transient_errors(flaky, conversation, agent, settings):
+    settings.HERON = {**settings.HERON, "SEND_MAX_RETRIES": 2}
+    message = queued_reply(conversation, agent)
+    flaky.failures.extend([flaky.TransientSendError("503")] * 5)
+    deliver_message.apply(args=[message.pk])
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.FAILED and "kept failing" in message.error_message
+    assert flaky.sent == []
+
+
+def test_interrupted_send_is_not_resent(flaky, conversation, agent):
+    """A worker that died mid-call leaves the message in flight; the retry must not send it again."""
+    message = queued_reply(conversation, agent)
+    Message.objects.filter(pk=message.pk).update(metadata={"send_in_flight": True})
+    deliver(message.pk)
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.FAILED and "not resent" in message.error_message
+    assert flaky.sent == []
+
+
+def test_delivery_status_only_moves_forward(conversation, agent, flaky):
+    message = queued_reply(conversation, agent)
+    deliver(message.pk)
+    message.refresh_from_db()
+    for status in ["delivered", "sent", "queued"]:
+        apply_delivery_update(DeliveryUpdate(inbox_id=message.inbox_id, external_id=message.external_id,
+                                             provider_status=status, status=status))
+    message.refresh_from_db()
+    assert message.status == "delivered" and message.provider_status == "delivered"
+    assert [h["status"] for h in message.metadata["status_history"]] == ["delivered", "sent", "queued"]
+    apply_delivery_update(DeliveryUpdate(inbox_id=message.inbox_id, external_id=message.external_id,
+                                         provider_status="undelivered", status="failed", error_code="30003",
+                                         error_message="unreachable handset"))
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == ("failed", "30003")
+
+
+def test_status_for_an_unknown_message_is_kept_and_replayed_later(client, conversation, agent, flaky):
+    """A provider callback racing our own commit is not lost: replay applies it once the message exists."""
+    import json
+
+    from django.core.management import call_command
+
+    from channels_adapters.simulator.signing import HEADER, sign
+
+    message = queued_reply(conversation, agent)
+    body = json.dumps({"inbox": conversation.inbox.address, "id": "FLAKY1", "status": "delivered"}).encode()
+    response = client.post("/webhooks/simulator/status/", body, content_type="application/json",
+                           headers={HEADER: sign(body)})
+    assert response.status_code == 500 and "replay" in response.json()["detail"]
+    assert RawInboundEvent.objects.get().result == "failed"
+
+    deliver(message.pk)
+    call_command("replay_raw_events")
+    message.refresh_from_db()
+    assert message.status == "delivered"
+    assert RawInboundEvent.objects.get().result == "processed"
+
+
+def test_snoozed_conversations_wake_up(conversation, agent):
+    from inbox.services.conversations import update_conversation, wake_snoozed_conversations
+
+    until = timezone.now() + timezone.timedelta(hours=1)
+    update_conversation(conversation, agent, status=Status.SNOOZED, snoozed_until=until)
+    assert wake_snoozed_conversations(now=timezone.now()) == 0
+    assert wake_snoozed_conversations(now=until + timezone.timedelta(seconds=1)) == 1
+    conversation.refresh_from_db()
+    assert conversation.status == Status.OPEN and conversation.snoozed_until is None
+    assert Conversation.objects.get(pk=conversation.pk).messages.filter(kind="activity").count() == 2
