@@ -8,10 +8,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from inbox.realtime.auth import TokenOrSessionAuth  # noqa: E402
 from inbox.realtime.consumers import InboxConsumer  # noqa: E402
+
+if settings.EMBEDDED_SCHEDULER:
+    from config.embedded_scheduler import start_embedded_scheduler
+
+    start_embedded_scheduler()
 
 application = ProtocolTypeRouter(
     {

@@ -8,5 +8,8 @@ app = Celery("heron")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["inbox"])
 app.conf.beat_schedule = {
-    "wake-snoozed": {"task": "inbox.tasks.wake_snoozed_conversations", "schedule": 60.0},
+    "wake-snoozed": {
+        "task": "inbox.tasks.wake_snoozed_conversations",
+        "schedule": float(os.environ.get("HERON_SNOOZE_CHECK_SECONDS", "60")),
+    },
 }

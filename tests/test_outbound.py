@@ -123,3 +123,21 @@ def test_snoozed_conversations_wake_up(conversation, agent):
     conversation.refresh_from_db()
     assert conversation.status == Status.OPEN and conversation.snoozed_until is None
     assert Conversation.objects.get(pk=conversation.pk).messages.filter(kind="activity").count() == 2
+
+
+def test_embedded_scheduler_wakes_snoozed_conversations_without_celery(transactional_db, conversation):
+    """`make run` has no Redis and no beat: the server process runs the schedule itself."""
+    import time
+
+    from tests.support.servers import Server
+
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status=Status.SNOOZED, snoozed_until=timezone.now() - timezone.timedelta(minutes=1))
+    server = Server(HERON_EMBEDDED_SCHEDULER="1", HERON_SNOOZE_CHECK_SECONDS="0.5")
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and Conversation.objects.get(pk=conversation.pk).status != Status.OPEN:
+            time.sleep(0.2)
+        assert Conversation.objects.get(pk=conversation.pk).status == Status.OPEN
+    finally:
+        server.stop()
