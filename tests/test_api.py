@@ -290,3 +290,17 @@ def test_openapi_schema_is_served(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/conversations/" in response.content
+
+
+def test_note_mentions_are_validated_and_carried_in_the_event(client_for, agent, admin, support_message):
+    from inbox.models import Event
+
+    url = f"/api/v1/conversations/{support_message.conversation_id}/messages/"
+    api = client_for(agent)
+    note = api.post(url, {"text": "@Ada can you check?", "private": True, "mentions": [admin.pk]}, format="json")
+    assert note.status_code == 201, note.content
+    assert note.json()["metadata"]["mentions"] == [{"id": admin.pk, "name": "Ada Admin"}]
+    event = Event.objects.filter(type="message.created").latest("id")
+    assert event.data["message"]["metadata"]["mentions"][0]["id"] == admin.pk
+    assert api.post(url, {"text": "hi", "mentions": [admin.pk]}, format="json").status_code == 400
+    assert api.post(url, {"text": "hi", "private": True, "mentions": [987654]}, format="json").status_code == 400

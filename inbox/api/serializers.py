@@ -192,6 +192,15 @@ class NewMessageSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=32, required=False, allow_blank=True)
     private = serializers.BooleanField(required=False, default=False)
     subject = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    # Agents @mentioned in a note; they are told through the event's `metadata.mentions`.
+    mentions = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True, heron__isnull=False), many=True, required=False, default=list
+    )
+
+    def validate(self, attrs):
+        if attrs["mentions"] and not attrs["private"]:
+            raise serializers.ValidationError({"mentions": "Only internal notes can mention colleagues."})
+        return attrs
 
 
 class InboxSerializer(serializers.ModelSerializer):

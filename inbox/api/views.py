@@ -165,7 +165,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         message = send_message(
             conversation, request.user, text=data.validated_data["text"],
             channel=data.validated_data.get("channel") or None, private=data.validated_data["private"],
-            subject=data.validated_data["subject"],
+            subject=data.validated_data["subject"], mentions=data.validated_data["mentions"],
         )
         message = selectors.message_list(type(message).objects.filter(pk=message.pk)).get()
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -1,6 +1,7 @@
 """Agent replies and notes: stored first as queued, delivered by a background task, never twice."""
 
 import logging
+from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -65,6 +66,7 @@ def send_message(
     channel: str | None = None,
     private: bool = False,
     subject: str = "",
+    mentions: Sequence[AbstractBaseUser] = (),
 ) -> Message:
     """Store an agent's reply (queued) or note, then hand the reply to the delivery task."""
     with transaction.atomic():
@@ -77,6 +79,8 @@ def send_message(
                 conversation=conversation, contact=conversation.contact, inbox=conversation.inbox,
                 direction=Direction.OUT, kind=MessageKind.NOTE, channel=conversation.inbox.channel,
                 text=text, sender_user=user, status=DeliveryStatus.SENT, created_at=now,
+                metadata={"mentions": [{"id": u.pk, "name": u.get_full_name() or u.email} for u in mentions]}
+                if mentions else {},
             )
         else:
             inbox, identity = reply_target(conversation, channel)
