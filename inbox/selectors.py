@@ -3,7 +3,7 @@
 from django.db.models import Count, DateTimeField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from inbox.models import Contact, Conversation, ConversationRead, Direction, Event, Message, Role
+from inbox.models import Contact, Conversation, ConversationRead, Direction, Event, Inbox, Message, Role
 
 EPOCH = "1970-01-01T00:00:00Z"
 
@@ -43,9 +43,23 @@ def visible_conversations(user) -> QuerySet[Conversation]:
 
 
 def visible_contacts(user) -> QuerySet[Contact]:
+    """Agents see the contacts of their conversations, and contacts nobody has talked to yet."""
     if sees_everything(user):
         return Contact.objects.all()
-    return Contact.objects.filter(conversations__in=visible_conversations(user)).distinct()
+    if role_of(user) is None:
+        return Contact.objects.none()
+    return Contact.objects.filter(
+        Q(id__in=visible_conversations(user).values("contact_id")) | Q(conversations__isnull=True)
+    ).distinct()
+
+
+def usable_inboxes(user) -> QuerySet[Inbox]:
+    """Inboxes an agent may start conversations from: their teams' (all, for admins)."""
+    if role_of(user) == Role.ADMIN:
+        return Inbox.objects.all()
+    if role_of(user) == Role.AGENT:
+        return Inbox.objects.filter(team__in=team_ids_of(user))
+    return Inbox.objects.none()
 
 
 def visible_messages(user) -> QuerySet[Message]:

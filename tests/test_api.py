@@ -304,3 +304,46 @@ def test_note_mentions_are_validated_and_carried_in_the_event(client_for, agent,
     assert event.data["message"]["metadata"]["mentions"][0]["id"] == admin.pk
     assert api.post(url, {"text": "hi", "mentions": [admin.pk]}, format="json").status_code == 400
     assert api.post(url, {"text": "hi", "private": True, "mentions": [987654]}, format="json").status_code == 400
+
+
+def test_agent_creates_a_contact_and_writes_first(client_for, agent, inbox, django_capture_on_commit_callbacks):
+    api = client_for(agent)
+    created = api.post("/api/v1/contacts/", {"name": "Lead Lee", "identities": [
+        {"kind": "phone", "value": "+1 (555) 777-1234"}, {"kind": "simulator", "value": "lead.lee"}]}, format="json")
+    assert created.status_code == 201, created.content
+    contact = created.json()
+    assert sorted(i["value"] for i in contact["identities"]) == ["+15557771234", "lead.lee"]
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api.post("/api/v1/conversations/", {"contact": contact["id"], "inbox": inbox.pk,
+                                                     "text": "Hi Lee, following up on your call"}, format="json")
+    assert first.status_code == 201, first.content
+    conversation = Conversation.objects.get(pk=first.json()["conversation"])
+    assert conversation.assignee == agent and conversation.team == inbox.team
+    assert Message.objects.get(pk=first.json()["id"]).status == DeliveryStatus.SENT
+    listed = [c["id"] for c in api.get("/api/v1/conversations/?view=mine").json()["results"]]
+    assert listed == [conversation.pk]
+
+
+def test_contact_and_identity_validation(client_for, agent, marketer, sales_inbox, inbox, customer_writes):
+    taken = customer_writes(inbox, "+15558675310", kind="phone")
+    api = client_for(agent)
+    bad_phone = api.post("/api/v1/contacts/", {"identities": [{"kind": "phone", "value": "12"}]}, format="json")
+    assert bad_phone.status_code == 400 and "phone" in bad_phone.json()["detail"]
+    clash = api.post("/api/v1/contacts/", {"identities": [{"kind": "phone", "value": "555-867-5310"}]},
+                     format="json")
+    assert clash.status_code == 400 and "merge" in clash.json()["detail"]
+    assert api.post("/api/v1/contacts/", {"identities": [{"kind": "fax", "value": "1"}]},
+                    format="json").status_code == 400
+    assert client_for(marketer).post("/api/v1/contacts/", {"name": "x"}, format="json").status_code == 403
+    new = api.post("/api/v1/contacts/", {"name": "N"}, format="json").json()
+    other_team = api.post("/api/v1/conversations/", {"contact": new["id"], "inbox": sales_inbox.pk, "text": "x"},
+                          format="json")
+    assert other_team.status_code == 400 and "inbox" in other_team.json()
+    added = api.post(f"/api/v1/contacts/{taken.contact_id}/identities/", {"kind": "email", "value": "A@B.org"},
+                     format="json")
+    assert added.status_code == 201
+    email = next(i for i in added.json()["identities"] if i["kind"] == "email")
+    assert email["value"] == "a@b.org"
+    removed = api.delete(f"/api/v1/contacts/{taken.contact_id}/identities/{email['id']}/")
+    assert removed.status_code == 204
+    assert [i["kind"] for i in api.get(f"/api/v1/contacts/{taken.contact_id}/").json()["identities"]] == ["phone"]

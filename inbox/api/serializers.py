@@ -203,6 +203,23 @@ class NewMessageSerializer(serializers.Serializer):
         return attrs
 
 
+class NewIdentitySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["phone", "email", "google_business", "google_review", "simulator"])
+    value = serializers.CharField(max_length=320)
+
+
+class NewContactSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, allow_blank=True, default="")
+    identities = NewIdentitySerializer(many=True, required=False, default=list)
+
+
+class NewConversationSerializer(serializers.Serializer):
+    contact = serializers.IntegerField()
+    inbox = serializers.IntegerField()
+    text = serializers.CharField(max_length=20_000)
+    subject = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
 class InboxSerializer(serializers.ModelSerializer):
     credentials = serializers.DictField(write_only=True, required=False, default=dict)
     webhook_urls = serializers.SerializerMethodField()

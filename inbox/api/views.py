@@ -21,7 +21,7 @@ from inbox.models import Attachment, CannedResponse, ContactMerge, Event, Inbox,
 from inbox.services import contacts as contact_services
 from inbox.services import conversations as conversation_services
 from inbox.services.identities import InvalidIdentity, normalize_phone
-from inbox.services.outbound import send_message
+from inbox.services.outbound import send_message, start_conversation
 
 User = get_user_model()
 HERON = [IsHeronUser]
@@ -80,6 +80,8 @@ def me(request):
 
 
 class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Conversations the user may see; `create` starts one with a first outbound message."""
+
     permission_classes = [IsHeronUser, CanWorkConversations]
     serializer_class = s.ConversationSerializer
     pagination_class = ByLastActivity
@@ -137,6 +139,19 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
                 Q(contact__in=_contacts_matching(params["q"])) | Q(subject__icontains=params["q"])
             )
         return queryset.distinct() if params.get("label") else queryset
+
+    @extend_schema(request=s.NewConversationSerializer, responses=s.MessageSerializer)
+    def create(self, request):
+        data = s.NewConversationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        contact = get_object_or_404(selectors.visible_contacts(request.user), pk=data.validated_data["contact"])
+        inbox = selectors.usable_inboxes(request.user).filter(pk=data.validated_data["inbox"]).first()
+        if inbox is None:
+            raise ValidationError({"inbox": "Pick an inbox of your team."})
+        message = start_conversation(contact, request.user, inbox=inbox, text=data.validated_data["text"],
+                                     subject=data.validated_data["subject"])
+        message = selectors.message_list(type(message).objects.filter(pk=message.pk)).get()
+        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ConversationUpdateSerializer, responses=s.ConversationSerializer)
     def partial_update(self, request, pk=None):
@@ -204,6 +219,32 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             if q:
                 contacts = contacts.filter(id__in=_contacts_matching(q))
         return contacts
+
+    @extend_schema(request=s.NewContactSerializer, responses=s.ContactSerializer)
+    def create(self, request):
+        data = s.NewContactSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        identities = [(i["kind"], i["value"]) for i in data.validated_data["identities"]]
+        contact = contact_services.create_contact(data.validated_data["name"].strip(), identities)
+        return Response(s.ContactSerializer(self.get_queryset().get(pk=contact.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.NewIdentitySerializer, responses=s.ContactSerializer)
+    @action(detail=True, methods=["post"])
+    def identities(self, request, pk=None):
+        contact = self.get_object()
+        data = s.NewIdentitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        contact_services.add_identity(contact, data.validated_data["kind"], data.validated_data["value"])
+        return Response(s.ContactSerializer(self.get_queryset().get(pk=contact.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"identities/(?P<identity_id>\d+)")
+    def remove_identity(self, request, pk=None, identity_id=None):
+        identity = get_object_or_404(self.get_object().identities, pk=identity_id)
+        contact_services.remove_identity(identity)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.ContactRefSerializer, responses=s.ContactSerializer)
     def partial_update(self, request, pk=None):

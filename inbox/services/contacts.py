@@ -28,13 +28,46 @@ def resolve_contact(kind: str, raw_value: str, display_name: str = "") -> Identi
         return Identity.objects.select_related("contact").get(kind=kind, value=value)
 
 
+class IdentityTaken(ValueError):
+    """The address already belongs to another contact: merge the two instead."""
+
+    def __init__(self, identity: Identity):
+        super().__init__(
+            f"{identity.value} already belongs to contact #{identity.contact_id}"
+            f"{f' ({identity.contact.name})' if identity.contact.name else ''}; merge the two contacts instead."
+        )
+        self.identity = identity
+
+
 def add_identity(contact: Contact, kind: str, raw_value: str) -> Identity:
     """Attach an address to a contact (e.g. an agent learns the customer's email)."""
     value = normalize_identity(kind, raw_value)
-    with transaction.atomic():
-        identity = Identity.objects.create(contact=contact, kind=kind, value=value)
-        record_contact_event("contact.updated", contact)
+    existing = Identity.objects.select_related("contact").filter(kind=kind, value=value).first()
+    if existing:
+        raise IdentityTaken(existing)
+    try:
+        with transaction.atomic():
+            identity = Identity.objects.create(contact=contact, kind=kind, value=value)
+            record_contact_event("contact.updated", contact)
+    except IntegrityError:
+        raise IdentityTaken(Identity.objects.select_related("contact").get(kind=kind, value=value)) from None
     return identity
+
+
+def remove_identity(identity: Identity) -> None:
+    contact = identity.contact
+    with transaction.atomic():
+        identity.delete()
+        record_contact_event("contact.updated", contact)
+
+
+def create_contact(name: str, identities: list[tuple[str, str]]) -> Contact:
+    """A contact an agent adds by hand, e.g. to message a customer first."""
+    with transaction.atomic():
+        contact = Contact.objects.create(name=name)
+        for kind, value in identities:
+            add_identity(contact, kind, value)
+    return contact
 
 
 def update_contact(contact: Contact, *, name: str) -> Contact:

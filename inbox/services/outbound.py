@@ -10,6 +10,7 @@ from django.utils import timezone
 from channels_adapters.base import OutboundMessage, PermanentSendError, TransientSendError
 from inbox.adapters import NoAdapter, get_adapter
 from inbox.models import (
+    Contact,
     Conversation,
     DeliveryStatus,
     Direction,
@@ -98,6 +99,22 @@ def send_message(
         record_message_event("message.created", message)
         record_conversation_event("conversation.updated", conversation)
     return message
+
+
+def start_conversation(
+    contact: Contact, user: AbstractBaseUser, *, inbox: Inbox, text: str, subject: str = ""
+) -> Message:
+    """The agent writes first (e.g. a follow-up by SMS): a new conversation, assigned to them."""
+    with transaction.atomic():
+        # Same lock order as ingest (contact, then the event lock) so the two never deadlock.
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        now = timezone.now()
+        conversation = Conversation.objects.create(
+            contact=contact, inbox=inbox, team=inbox.team, assignee=user, subject=subject[:500],
+            created_at=now, last_message_at=now,
+        )
+        record_conversation_event("conversation.created", conversation)
+        return send_message(conversation, user, text=text, channel=inbox.channel, subject=subject)
 
 
 def _enqueue_delivery(message_id: int) -> None:
