@@ -17,7 +17,17 @@ from inbox import selectors
 from inbox.api import serializers as s
 from inbox.api.pagination import ByLastActivity, ContactsByName, NewestFirst
 from inbox.api.permissions import CanWorkConversations, IsAdminOrReadOnly, IsHeronUser
-from inbox.models import Attachment, CannedResponse, ContactMerge, Event, Inbox, Label, Team
+from inbox.models import (
+    Attachment,
+    CannedResponse,
+    Contact,
+    ContactMerge,
+    Conversation,
+    Event,
+    Inbox,
+    Label,
+    Team,
+)
 from inbox.services import contacts as contact_services
 from inbox.services import conversations as conversation_services
 from inbox.services.identities import InvalidIdentity, normalize_phone
@@ -85,6 +95,8 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     permission_classes = [IsHeronUser, CanWorkConversations]
     serializer_class = s.ConversationSerializer
     pagination_class = ByLastActivity
+    queryset = Conversation.objects.none()  # for the schema; get_queryset filters by permission
+    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return selectors.conversation_list(self.request.user)
@@ -201,8 +213,6 @@ def _contacts_matching(q: str):
         match |= Q(identities__kind="phone", identities__value=normalize_phone(q))
     except InvalidIdentity:
         pass
-    from inbox.models import Contact
-
     return Contact.objects.filter(match).values("id")
 
 
@@ -210,6 +220,8 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [IsHeronUser, CanWorkConversations]
     serializer_class = s.ContactSerializer
     pagination_class = ContactsByName
+    queryset = Contact.objects.none()  # for the schema; get_queryset filters by permission
+    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         contacts = selectors.visible_contacts(self.request.user).prefetch_related("identities")
@@ -295,6 +307,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class InboxViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = r"\d+"
     permission_classes = [IsHeronUser, IsAdminOrReadOnly]
     serializer_class = s.InboxSerializer
     queryset = Inbox.objects.select_related("team").order_by("id")
@@ -326,6 +339,7 @@ class AgentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class TeamViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = r"\d+"
     permission_classes = [IsHeronUser, IsAdminOrReadOnly]
     serializer_class = s.TeamSerializer
     queryset = Team.objects.order_by("name")
@@ -333,6 +347,7 @@ class TeamViewSet(viewsets.ModelViewSet):
 
 
 class LabelViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = r"\d+"
     permission_classes = [IsHeronUser, IsAdminOrReadOnly]
     serializer_class = s.LabelSerializer
     queryset = Label.objects.order_by("name")
@@ -340,6 +355,7 @@ class LabelViewSet(viewsets.ModelViewSet):
 
 
 class CannedResponseViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = r"\d+"
     permission_classes = [IsHeronUser, IsAdminOrReadOnly]
     serializer_class = s.CannedResponseSerializer
     queryset = CannedResponse.objects.order_by("shortcut")
