@@ -347,3 +347,26 @@ def test_contact_and_identity_validation(client_for, agent, marketer, sales_inbo
     removed = api.delete(f"/api/v1/contacts/{taken.contact_id}/identities/{email['id']}/")
     assert removed.status_code == 204
     assert [i["kind"] for i in api.get(f"/api/v1/contacts/{taken.contact_id}/").json()["identities"]] == ["phone"]
+
+
+def test_attachments_are_served_only_to_those_who_may_see_them(client_for, agent, sales_agent, marketer, inbox,
+                                                              customer_writes):
+    from channels_adapters.base import InboundAttachment
+
+    message = customer_writes(inbox, "pat", "see attached", attachments=(
+        InboundAttachment("invoice.pdf", "application/pdf", b"%PDF-1.4 fake"),
+        InboundAttachment("photo.png", "image/png", b"\x89PNG fake"),
+    ))
+    pdf, png = sorted(message.attachments.all(), key=lambda a: a.filename)
+    response = client_for(agent).get(f"/api/v1/attachments/{pdf.pk}/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 fake"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    inline = client_for(marketer).get(f"/api/v1/attachments/{png.pk}/")
+    assert inline.status_code == 200 and inline["Content-Type"] == "image/png"
+    assert not inline["Content-Disposition"].startswith("attachment")
+    assert client_for(sales_agent).get(f"/api/v1/attachments/{pdf.pk}/").status_code == 404
+    listed = client_for(agent).get(f"/api/v1/conversations/{message.conversation_id}/messages/").json()
+    assert {a["url"] for a in listed["results"][0]["attachments"]} == {
+        f"/api/v1/attachments/{pdf.pk}/", f"/api/v1/attachments/{png.pk}/"}
