@@ -4,4 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("simulator/", include("channels_adapters.simulator.urls")),
+    path("twilio/sms/", include("channels_adapters.twilio_sms.urls")),
+    path("twilio/voice/", include("channels_adapters.twilio_voice.urls")),
+    path("google/", include("channels_adapters.google_business.urls")),
 ]

@@ -12,4 +12,8 @@ app.conf.beat_schedule = {
         "task": "inbox.tasks.wake_snoozed_conversations",
         "schedule": float(os.environ.get("HERON_SNOOZE_CHECK_SECONDS", "60")),
     },
+    "poll-google-reviews": {
+        "task": "channels_adapters.google_reviews.tasks.poll_google_reviews",
+        "schedule": float(os.environ.get("GOOGLE_REVIEWS_POLL_SECONDS", "600")),
+    },
 }

@@ -40,7 +40,11 @@ INSTALLED_APPS = [
     "channels",
     "inbox",
     "channels_adapters.simulator.apps.SimulatorConfig",
+    "channels_adapters.email.apps.EmailConfig",
     "channels_adapters.twilio_sms.apps.TwilioSmsConfig",
+    "channels_adapters.twilio_voice.apps.TwilioVoiceConfig",
+    "channels_adapters.google_business.apps.GoogleBusinessConfig",
+    "channels_adapters.google_reviews.apps.GoogleReviewsConfig",
 ]
 
 MIDDLEWARE = [
@@ -83,7 +87,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# One test database per pytest process, so parallel runs on one server never collide.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("HERON_TEST_DATABASE", f"test_heron_{os.getpid()}")}
+else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
@@ -104,6 +111,8 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = False
+# Without Redis there is no beat either: the ASGI process runs the beat schedule itself.
+EMBEDDED_SCHEDULER = env_bool("HERON_EMBEDDED_SCHEDULER", not REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -140,12 +149,22 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Omnichannel support inbox: contacts, conversations, messages, timeline, events.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationStatusEnum": "inbox.models.conversations.Status",
+        "DeliveryStatusEnum": "inbox.models.messages.DeliveryStatus",
+        "IdentityKindEnum": "inbox.models.contacts.IdentityKind",
+        "MessageKindEnum": "inbox.models.messages.MessageKind",
+    },
 }
 
 # Which adapter serves a channel, the way EMAIL_BACKEND picks a mail backend.
 CHANNEL_ADAPTERS = {
     "simulator": "channels_adapters.simulator.adapter.SimulatorAdapter",
+    "email": "channels_adapters.email.adapter.EmailAdapter",
     "sms": "channels_adapters.twilio_sms.adapter.TwilioSmsAdapter",
+    "voice": "channels_adapters.twilio_voice.adapter.TwilioVoiceAdapter",
+    "google_business": "channels_adapters.google_business.adapter.GoogleBusinessAdapter",
+    "google_reviews": "channels_adapters.google_reviews.adapter.GoogleReviewsAdapter",
 }
 
 HERON = {
@@ -156,6 +175,41 @@ HERON = {
 }
 
 ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "heron:heron-dev-webhook-secret")}
+# Email (docs/email.md). Outbound: an inbox's own SMTP settings win; else MAILERS["default"] (SMTP or an ESP).
+for _name in ("MAILGUN_WEBHOOK_SIGNING_KEY", "POSTMARK_SERVER_TOKEN", "MAILGUN_API_KEY", "SENDGRID_API_KEY",
+              "BREVO_API_KEY", "RESEND_API_KEY", "SPARKPOST_API_KEY", "MANDRILL_WEBHOOK_KEY"):
+    if os.environ.get(_name):
+        ANYMAIL[_name] = os.environ[_name]
+_email_host = os.environ.get("EMAIL_HOST", "")
+# Django 6.1 mailers. Under DEBUG with no EMAIL_HOST, mail is printed (or run an aiosmtpd sink: docs/email.md).
+_email_backend = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG and not _email_host
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+_smtp_options = {
+    "host": _email_host or "127.0.0.1",
+    "port": int(os.environ.get("EMAIL_PORT", "587" if _email_host else "25")),
+    "username": os.environ.get("EMAIL_HOST_USER", ""),
+    "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+    "use_tls": env_bool("EMAIL_USE_TLS", False),
+    "use_ssl": env_bool("EMAIL_USE_SSL", False),
+    "timeout": int(os.environ.get("EMAIL_TIMEOUT", "30")),
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": _smtp_options if _email_backend.endswith("smtp.EmailBackend") else {},
+    }
+}
+# ESPs post whole emails (attachments included, base64) to the anymail webhooks: Django's 2.5 MB default is too small.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(50 * 1024 * 1024)))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Heron <support@heron.local>")
+HERON_EMAIL = {
+    "MAX_ATTACHMENT_BYTES": int(os.environ.get("HERON_EMAIL_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024))),
+    "MAX_TOTAL_ATTACHMENT_BYTES": int(os.environ.get("HERON_EMAIL_MAX_TOTAL_BYTES", str(40 * 1024 * 1024))),
+    "REPLY_LANGUAGES": ("en", "de", "fr", "es", "nl", "it"),
+}
 
 LOGGING = {
     "version": 1,
@@ -168,7 +222,10 @@ LOGGING = {
 # `manage.py simulate <channel>`: module with add_arguments(parser) and run(options).
 CHANNEL_SIMULATORS = {
     "simulator": "channels_adapters.simulator.simulate",
+    "email": "channels_adapters.email.simulate",
     "sms": "channels_adapters.twilio_sms.simulate",
+    "voice": "channels_adapters.twilio_voice.simulate",
+    "google": "channels_adapters.google_business.simulate",
 }
 SIMULATOR_DELIVERY_CALLBACKS = env_bool("SIMULATOR_DELIVERY_CALLBACKS", True)
 
@@ -178,3 +235,7 @@ HERON_FAKE_PROVIDERS = env_bool("HERON_FAKE_PROVIDERS", DEBUG)
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").rstrip("/") or (
     PUBLIC_BASE_URL + "/simulator/twilio" if HERON_FAKE_PROVIDERS else ""
 )
+# Google APIs (docs/google.md); unset → Google's own hosts. Tests point them at a local fake.
+GOOGLE_BUSINESS_MESSAGES_API_BASE_URL = os.environ.get("GOOGLE_BUSINESS_MESSAGES_API_BASE_URL", "").rstrip("/")
+GOOGLE_BUSINESS_PROFILE_API_BASE_URL = os.environ.get("GOOGLE_BUSINESS_PROFILE_API_BASE_URL", "").rstrip("/")
+GOOGLE_REVIEWS_PAGE_SIZE = int(os.environ.get("GOOGLE_REVIEWS_PAGE_SIZE", "50"))

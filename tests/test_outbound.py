@@ -141,3 +141,13 @@ def test_embedded_scheduler_wakes_snoozed_conversations_without_celery(transacti
         assert Conversation.objects.get(pk=conversation.pk).status == Status.OPEN
     finally:
         server.stop()
+
+
+def test_reply_to_a_call_goes_by_sms_by_default(support, agent, customer_writes):
+    from inbox.models import Inbox
+
+    voice = Inbox.objects.create(name="Voice", channel="voice", address="+15017122661", team=support)
+    sms = Inbox.objects.create(name="SMS", channel="sms", address="+15017122662", team=support)
+    call = customer_writes(voice, "+15558675310", "Incoming call", kind="phone")
+    reply = send_message(call.conversation, agent, text="Sorry we missed your call")
+    assert (reply.channel, reply.inbox_id, reply.identity.value) == ("sms", sms.pk, "+15558675310")

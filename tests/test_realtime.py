@@ -166,3 +166,20 @@ def test_customer_simulator_endpoint_posts_a_signed_webhook(server, inbox, admin
     bad = httpx.post(f"{server.url}/api/v1/simulate/", headers=headers,
                      json={"channel": "simulator", "options": {"nope": "x"}})
     assert bad.status_code == 400
+
+
+def test_reply_events_reach_the_browser_in_order(server, inbox, agent):
+    customer_webhook(server.url, inbox, "order please")
+    conversation_id = Message.objects.get(text="order please").conversation_id
+    with open_socket(server.ws_url, token=token_for(agent)) as socket:
+        reply = httpx.post(f"{server.url}/api/v1/conversations/{conversation_id}/messages/",
+                           json={"text": "in order"}, headers={"Authorization": f"Token {token_for(agent)}"})
+        message_id = reply.json()["id"]
+        frames = []
+        receive_until(socket, lambda f: frames.append(f) or (
+            f.get("type") == "message.updated" and f["data"]["message"]["status"] == "delivered"))
+        mine = [(f["type"], f["data"]["message"]["status"]) for f in frames
+                if f.get("type", "").startswith("message.") and f["data"]["message"]["id"] == message_id]
+        assert mine == [("message.created", "queued"), ("message.updated", "sent"), ("message.updated", "delivered")]
+        ids = [f["id"] for f in frames if "id" in f]
+        assert ids == sorted(ids)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 from django.conf import settings
-from django.http import FileResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -119,10 +119,61 @@ def media(request, account_sid: str, message_sid: str, media_sid: str):
     meta = json.loads(meta_path.read_text())
     if meta.get("account_sid") != account_sid or not _account_token_ok(account_sid, _basic_auth(request)):
         return _error(401, 20003, "Authenticate")
-    return FileResponse(file_path.open("rb"), content_type=meta.get("content_type", "application/octet-stream"))
+    return HttpResponse(file_path.read_bytes(), content_type=meta.get("content_type", "application/octet-stream"))
+
+
+# ---------------------------------------------------------------- voice recordings (twilio_voice)
+# GET /2010-04-01/Accounts/{AccountSid}/Recordings/{RecordingSid}[.mp3|.wav] (Basic Auth) serves a
+# recording `manage.py simulate voice` staged (fake-twilio/{RecordingSid}.json): silent MPEG audio
+# for ".mp3" (audio/mpeg, like Twilio), a short tone as WAV otherwise (audio/x-wav).
+def _voice_account_ok(account_sid: str, auth: tuple[str, str] | None) -> bool:
+    if auth is None or auth[0] != account_sid:
+        return False
+    return any(
+        inbox.credentials.get("account_sid") == account_sid and inbox.credentials.get("auth_token") == auth[1]
+        for inbox in Inbox.objects.filter(channel__in=("sms", "voice"))
+    )
+
+
+def _silent_mp3(seconds: float) -> bytes:
+    # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, mono: a header and all-zero side info/data is silence.
+    frame = bytes.fromhex("fffb90c4") + bytes(417 - 4)
+    return frame * max(1, int(seconds * 44100 / 1152))
+
+
+def _tone_wav(seconds: float) -> bytes:
+    import io
+    import math
+    import struct
+    import wave
+
+    rate, buffer = 8000, io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * 440 * i / rate)))
+                                 for i in range(int(rate * seconds))))
+    return buffer.getvalue()
+
+
+@require_GET
+def recording(request, account_sid: str, recording: str):
+    recording_sid, _, extension = recording.partition(".")
+    meta_path = Path(settings.MEDIA_ROOT) / "fake-twilio" / f"{recording_sid}.json"
+    if not recording_sid.isalnum() or extension not in ("", "mp3", "wav") or not meta_path.is_file():
+        return _error(404, 20404, "The requested resource was not found")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("account_sid") != account_sid or not _voice_account_ok(account_sid, _basic_auth(request)):
+        return _error(401, 20003, "Authenticate")
+    seconds = min(float(meta.get("duration") or 3), 60)
+    if extension == "mp3":
+        return HttpResponse(_silent_mp3(seconds), content_type="audio/mpeg")
+    return HttpResponse(_tone_wav(min(seconds, 3)), content_type="audio/x-wav")
 
 
 urlpatterns = [
     path("2010-04-01/Accounts/<str:account_sid>/Messages.json", messages),
     path("2010-04-01/Accounts/<str:account_sid>/Messages/<str:message_sid>/Media/<str:media_sid>", media),
+    path("2010-04-01/Accounts/<str:account_sid>/Recordings/<str:recording>", recording),
 ]

@@ -25,14 +25,27 @@ class SimulateSerializer(serializers.Serializer):
         self.fields["channel"].choices = sorted(settings.CHANNEL_SIMULATORS)
 
 
+def _parser(module) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    module.add_arguments(parser)
+    return parser
+
+
+def _web_options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """Options the browser may set: not files on the server (metavar FILE), not --help."""
+    return {
+        action.dest: action
+        for action in parser._actions
+        if action.option_strings and action.dest != "help" and action.metavar != "FILE"
+    }
+
+
 def channel_options() -> dict[str, list[str]]:
-    """Each simulator's flags, so the drawer can show the right fields."""
-    result = {}
-    for channel, path in settings.CHANNEL_SIMULATORS.items():
-        parser = argparse.ArgumentParser()
-        import_module(path).add_arguments(parser)
-        result[channel] = [a.dest for a in parser._actions if a.option_strings and a.dest != "help"]
-    return result
+    """Each simulator's options, so the drawer can show the right fields."""
+    return {
+        channel: list(_web_options(_parser(import_module(path))))
+        for channel, path in settings.CHANNEL_SIMULATORS.items()
+    }
 
 
 @api_view(["GET", "POST"])
@@ -43,15 +56,18 @@ def simulate(request):
     data = SimulateSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     module = import_module(settings.CHANNEL_SIMULATORS[data.validated_data["channel"]])
-    parser = argparse.ArgumentParser(exit_on_error=False)
-    module.add_arguments(parser)
+    parser = _parser(module)
+    allowed = _web_options(parser)
     argv = []
-    flags = {a.dest: a.option_strings[-1] for a in parser._actions if a.option_strings}
     for name, value in data.validated_data["options"].items():
-        if name not in flags:
+        action = allowed.get(name)
+        if action is None:
             raise ValidationError({"options": f"Unknown option {name!r}"})
-        if value != "":
-            argv += [flags[name], value]
+        if action.nargs == 0:  # a flag such as --reply-to-last
+            if value.lower() in {"1", "true", "yes", "on"}:
+                argv.append(action.option_strings[-1])
+        elif value != "":
+            argv += [action.option_strings[-1], value]
     try:
         options = vars(parser.parse_args(argv))
     except (argparse.ArgumentError, SystemExit) as exc:

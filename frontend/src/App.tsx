@@ -8,6 +8,7 @@ import { inboxStore, initialState, onResync, startLive, stopLive, useInbox } fro
 import { LoginPage } from "./ui/LoginPage";
 import { Toasts } from "./ui/Toasts";
 import { HelpOverlay } from "./ui/HelpOverlay";
+import { SimulatorButton } from "./dev/SimulatorButton";
 import { navigate, parseRoute, usePath } from "./ui/router";
 
 const ContactsPage = lazy(() => import("./contacts/ContactsPage"));
@@ -112,6 +113,7 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
           </a>
         </nav>
         <div className="spacer" />
+        <SimulatorButton me={me} />
         <span className="current-user" data-testid="current-user" data-role={me.role}>
           {me.name || me.email} <span className={`role role-${me.role}`}>{me.role}</span>
         </span>

@@ -106,9 +106,12 @@ class InboxRefSerializer(serializers.ModelSerializer):
 
 
 class LastMessageSerializer(serializers.ModelSerializer):
+    # The agent who wrote it (null for customers and automation), so a list can say "You:" only for one's own.
+    sender_user = serializers.IntegerField(source="sender_user_id", read_only=True, allow_null=True)
+
     class Meta:
         model = Message
-        fields = ["id", "text", "channel", "direction", "kind", "created_at"]
+        fields = ["id", "text", "channel", "direction", "kind", "sender_user", "created_at"]
 
 
 class ConversationSerializer(serializers.ModelSerializer):

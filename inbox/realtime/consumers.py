@@ -72,6 +72,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def heron_presence(self, message):
         frame = message["frame"]
-        if frame["data"]["user"]["id"] == self.scope["user"].pk:
+        # Agents' presence comes back to everyone but its sender; a customer's typing frame has no user.
+        user = frame["data"].get("user")
+        if user and user.get("id") == self.scope["user"].pk:
             return
         await self.send_json(frame)

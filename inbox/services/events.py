@@ -18,6 +18,7 @@ def record_event(
 
     On PostgreSQL a transaction-scoped advisory lock makes events commit in id order, so a
     client that has seen id N can never later miss an id below N (gap-free catch-up).
+    Record events after the transaction's row writes, so the lock is held briefly and always last.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -31,7 +31,7 @@ class CannotSend(ValueError):
 
 def reply_target(conversation: Conversation, channel: str | None) -> tuple[Inbox, Identity]:
     """Which inbox sends, and to which of the contact's identities."""
-    channel = channel or conversation.inbox.channel
+    channel = channel or _default_reply_channel(conversation.inbox.channel)
     if channel == conversation.inbox.channel:
         inbox = conversation.inbox
     else:
@@ -57,6 +57,14 @@ def reply_target(conversation: Conversation, channel: str | None) -> tuple[Inbox
             "They must text START before you can message them again."
         )
     return inbox, identity
+
+
+def _default_reply_channel(channel: str) -> str:
+    """A channel that cannot carry text (voice) names the one replies go by (SMS)."""
+    try:
+        return getattr(get_adapter(channel), "reply_channel", channel)
+    except NoAdapter:
+        return channel
 
 
 def send_message(
@@ -92,12 +100,14 @@ def send_message(
             )
             conversation.waiting_since = None
             conversation.first_response_at = conversation.first_response_at or now
-            transaction.on_commit(lambda: _enqueue_delivery(message.pk))
         conversation.last_message = message
         conversation.last_message_at = now
         conversation.save()
         record_message_event("message.created", message)
         record_conversation_event("conversation.updated", conversation)
+        if not private:
+            # Registered after the events' publish callbacks, so "created" goes out before "sent".
+            transaction.on_commit(lambda: _enqueue_delivery(message.pk))
     return message
 
 

@@ -33,6 +33,8 @@ export interface LastMessage {
   channel: Channel;
   direction: Direction;
   kind: MessageKind;
+  /** The agent who wrote it; null for customers and automation (absent from older servers). */
+  sender_user?: ID | null;
   created_at: string;
 }
 

@@ -63,7 +63,7 @@ export default function ContactsPage({ contactId }: { contactId: number | null }
             type="search"
             className="search"
             autoFocus
-            placeholder="Search contacts by name, phone or email"
+            placeholder="Search name, phone, email"
             aria-label="Search contacts"
             value={q}
             onChange={(e) => setQ(e.target.value)}

@@ -165,7 +165,7 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
                 style={{ position: "absolute", top: 0, left: 0, right: 0, height: vi.size, transform: `translateY(${vi.start}px)` }}
               >
                 {c ? (
-                  <Row c={c} selected={c.id === selectedId} now={now} />
+                  <Row c={c} selected={c.id === selectedId} now={now} meId={me.id} />
                 ) : (
                   <div className="loading-more">Loading more…</div>
                 )}
@@ -178,10 +178,18 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
   );
 }
 
-const Row = memo(function Row({ c, selected, now }: { c: Conversation; selected: boolean; now: number }) {
-  const unread = c.unread_count > 0;
+/** "You: " for one's own replies and notes, "Agent: " for a colleague's, nothing for the customer's. */
+export function snippetPrefix(last: Conversation["last_message"], meId: number): string {
+  if (!last || last.direction !== "out" || last.kind === "activity") return "";
+  if (last.sender_user === undefined) return "You: "; // older server without the field
+  return last.sender_user === meId ? "You: " : last.sender_user === null ? "" : "Agent: ";
+}
+
+const Row = memo(function Row({ c, selected, now, meId }: { c: Conversation; selected: boolean; now: number; meId: number }) {
+  // The open conversation is being read (its read marker is sent when it opens): never flag it unread.
+  const unread = c.unread_count > 0 && !selected;
   const snippet = c.last_message
-    ? `${c.last_message.direction === "out" ? "You: " : ""}${c.last_message.kind === "note" ? "📝 " : ""}${c.last_message.text || `[${c.last_message.kind}]`}`
+    ? `${snippetPrefix(c.last_message, meId)}${c.last_message.kind === "note" ? "📝 " : ""}${c.last_message.text || `[${c.last_message.kind}]`}`
     : "No messages yet";
   const waiting = c.waiting_since ? relativeTime(c.waiting_since, now) : relativeTime(c.last_message_at, now);
   return (

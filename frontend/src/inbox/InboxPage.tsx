@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import type { Me } from "../api/types";
 import { inboxStore, sendPresence, useInbox } from "../live";
 import { runCommand } from "../ui/commands";
@@ -28,17 +28,22 @@ export function InboxPage({ me, conversationId }: { me: Me; conversationId: numb
   const current = useInbox((s) => s.current);
   const stale = useInbox((s) => s.timeline.stale);
   const staleContact = useInbox((s) => s.timeline.contactId);
+  const [missing, setMissing] = useState<number | null>(null);
 
   useEffect(() => {
     if (!inboxStore.get().list.loaded) void loadList();
   }, []);
 
   useEffect(() => {
-    void openConversation(conversationId);
+    let active = true;
+    void openConversation(conversationId).then((found) => {
+      if (active && !found) setMissing(conversationId);
+    });
     if (conversationId === null) return;
     sendPresence(conversationId, "viewing");
     const beat = setInterval(() => sendPresence(conversationId, "viewing"), 30_000);
     return () => {
+      active = false;
       clearInterval(beat);
       sendPresence(conversationId, "idle");
     };
@@ -111,6 +116,11 @@ export function InboxPage({ me, conversationId }: { me: Me; conversationId: numb
           </div>
         ) : current ? (
           <ConversationView me={me} conversation={current} />
+        ) : missing === conversationId ? (
+          <div className="empty" role="alert" data-testid="conversation-not-found">
+            <h2>Conversation not found</h2>
+            <p>It does not exist, or it belongs to a team you are not part of. Ask an admin if you think you should see it.</p>
+          </div>
         ) : (
           <div className="empty">Loading conversation…</div>
         )}

@@ -98,31 +98,33 @@ export async function loadContact(contactId: ID) {
   }
 }
 
-export async function openConversation(id: ID | null) {
+/** Opens a conversation; resolves to false when the server says it does not exist (or is not ours to see). */
+export async function openConversation(id: ID | null): Promise<boolean> {
   const s0 = store.get();
   if (id === null) {
     store.set((s) => ({ ...s, currentId: null, current: null, contact: null, timeline: emptyTimeline() }));
-    return;
+    return true;
   }
   const fromList = s0.list.items.find((c) => c.id === id) ?? (s0.current?.id === id ? s0.current : null);
   store.set((s) => ({ ...s, currentId: id, current: fromList, contact: fromList && s.contact?.id === fromList.contact.id ? s.contact : null }));
   let conv = fromList;
   try {
     const fresh = await api.conversation(id);
-    if (store.get().currentId !== id) return;
+    if (store.get().currentId !== id) return true;
     store.set((s) => ({ ...applyConversation(s, fresh), current: fresh }));
     conv = fresh;
   } catch (e) {
     if (!conv) {
       showToast(e instanceof ApiError && e.status === 404 ? "Conversation not found" : `Could not open conversation: ${(e as Error).message}`);
       store.set((s) => (s.currentId === id ? { ...s, currentId: null } : s));
-      return;
+      return !(e instanceof ApiError && e.status === 404);
     }
   }
-  if (!conv) return;
+  if (!conv) return true;
   const contactId = conv.contact.id;
   if (store.get().timeline.contactId !== contactId || !store.get().timeline.loaded) void loadTimeline(contactId);
   void loadContact(contactId);
+  return true;
 }
 
 export async function markRead(id: ID) {

@@ -74,6 +74,22 @@ describe("applyEvent", () => {
     expect(next.current!.unread_count).toBe(1);
   });
 
+  it("counts unread inbound messages itself (event payloads always say 0)", () => {
+    let s = stateWith();
+    const later = (n: number) => ({ last_message_at: `2024-05-02T00:0${n}:00Z`, unread_count: 0 });
+    s = applyEvent(s, messageEvent(81, msg(10, { conversation: 2 }), conv(2, later(1))));
+    s = applyEvent(s, messageEvent(82, msg(11, { conversation: 2 }), conv(2, later(2))));
+    expect(s.list.items.find((c) => c.id === 2)!.unread_count).toBe(2);
+    // Replies, notes and plain conversation updates keep the count; a replayed event does not add to it.
+    s = applyEvent(s, messageEvent(83, msg(12, { conversation: 2, direction: "out" }), conv(2, later(3))));
+    s = applyEvent(s, convEvent(84, conv(2, { ...later(3), priority: "high" })));
+    s = applyEvent(s, messageEvent(82, msg(11, { conversation: 2 }), conv(2, later(2))));
+    expect(s.list.items.find((c) => c.id === 2)!).toMatchObject({ unread_count: 2, priority: "high" });
+    // A status tick on an inbound message is not a new message.
+    s = applyEvent(s, messageEvent(85, msg(11, { conversation: 2 }), conv(2, later(3)), "message.updated"));
+    expect(s.list.items.find((c) => c.id === 2)!.unread_count).toBe(2);
+  });
+
   it("inserts new conversations that match the view and skips the rest", () => {
     const s = stateWith({ list: { ...stateWith().list, filter: { view: "mine", status: "open" } } });
     const mine = applyEvent(s, convEvent(90, conv(7, { last_message_at: "2024-05-03T00:00:00Z" }), "conversation.created"));
@@ -116,6 +132,18 @@ describe("matchesFilter", () => {
 });
 
 describe("upsertMessage", () => {
+  it("never moves a delivery status backwards (live frames can arrive out of id order)", () => {
+    const sent = msg(7, { direction: "out", status: "sent", provider_status: "sent", external_id: "X1" });
+    const staleQueued = msg(7, { direction: "out", status: "queued", provider_status: "", external_id: "" });
+    const [kept] = upsertMessage([sent], staleQueued);
+    expect(kept).toMatchObject({ status: "sent", provider_status: "sent", external_id: "X1" });
+    const [delivered] = upsertMessage([sent], msg(7, { direction: "out", status: "delivered" }));
+    expect(delivered!.status).toBe("delivered");
+    const [failed] = upsertMessage([msg(7, { status: "failed", error_message: "Unreachable" })], msg(7, { status: "delivered" }));
+    expect(failed).toMatchObject({ status: "failed", error_message: "Unreachable" });
+  });
+
+
   it("inserts older messages in chronological position", () => {
     const list = [msg(1), msg(5)];
     expect(upsertMessage(list, msg(3)).map((m) => m.id)).toEqual([1, 3, 5]);

@@ -71,12 +71,32 @@ function compareMessages(a: Message, b: Message): number {
   return time(a.created_at) - time(b.created_at) || a.id - b.id;
 }
 
+const STATUS_RANK: Record<string, number> = { received: 0, queued: 1, sent: 2, delivered: 3, read: 4, failed: 5 };
+
+/**
+ * The newer snapshot of a message, except that its delivery status never moves backwards
+ * (queued → sent → delivered → read; failed is terminal). Live frames can arrive out of id order
+ * (e.g. "message.updated: sent" before "message.created: queued" when delivery is instant), and a
+ * stale snapshot must not undo a tick the user has already seen.
+ */
+export function mergeMessage(prev: Message, next: Message): Message {
+  if ((STATUS_RANK[next.status] ?? 0) >= (STATUS_RANK[prev.status] ?? 0)) return next;
+  return {
+    ...next,
+    status: prev.status,
+    provider_status: prev.provider_status,
+    error_code: prev.error_code,
+    error_message: prev.error_message,
+    external_id: prev.external_id || next.external_id,
+  };
+}
+
 /** Replace a message in place (by id) or insert it at its chronological position (oldest first). */
 export function upsertMessage(messages: Message[], m: Message): Message[] {
   const idx = messages.findIndex((x) => x.id === m.id);
   if (idx >= 0) {
     const copy = messages.slice();
-    copy[idx] = m;
+    copy[idx] = mergeMessage(copy[idx]!, m);
     return copy;
   }
   const last = messages[messages.length - 1];
@@ -124,6 +144,22 @@ function applyContact(state: InboxState, contact: Contact, merged: boolean): Inb
   return next;
 }
 
+/** Inbound customer messages (and calls) count as unread; replies, notes and activity lines do not. */
+function countsAsUnread(m: Message | undefined, type: LiveEvent["type"]): boolean {
+  return !!m && type === "message.created" && m.direction === "in" && (m.kind === "message" || m.kind === "call" || m.kind === "voicemail");
+}
+
+/**
+ * Event payloads carry `unread_count: 0` (the count is per user), so the client keeps its own:
+ * the count it already had for the conversation, plus one for each new inbound message.
+ * Opening the conversation resets it (markRead).
+ */
+function withLocalUnread(state: InboxState, c: Conversation, bump: boolean): Conversation {
+  const prev = state.list.items.find((x) => x.id === c.id) ?? (state.current?.id === c.id ? state.current : null);
+  const unread = Math.max(c.unread_count ?? 0, (prev?.unread_count ?? 0) + (bump ? 1 : 0));
+  return unread === c.unread_count ? c : { ...c, unread_count: unread };
+}
+
 /** True if the event was already applied (or is older than our baseline). */
 export function isDuplicate(state: InboxState, ev: { id: number }): boolean {
   return ev.id <= state.eventFloor || state.applied.includes(ev.id);
@@ -160,7 +196,7 @@ export function applyEvent(state: InboxState, ev: LiveEvent): InboxState {
     case "message.created":
     case "message.updated": {
       const { message, conversation } = ev.data;
-      if (conversation) next = applyConversation(next, conversation);
+      if (conversation) next = applyConversation(next, withLocalUnread(next, conversation, countsAsUnread(message, ev.type)));
       if (message && next.timeline.contactId === message.contact && (next.timeline.loaded || next.timeline.loading)) {
         next = { ...next, timeline: { ...next.timeline, messages: upsertMessage(next.timeline.messages, message) } };
       }
@@ -168,7 +204,7 @@ export function applyEvent(state: InboxState, ev: LiveEvent): InboxState {
     }
     case "conversation.created":
     case "conversation.updated":
-      if (ev.data.conversation) next = applyConversation(next, ev.data.conversation);
+      if (ev.data.conversation) next = applyConversation(next, withLocalUnread(next, ev.data.conversation, false));
       break;
     case "contact.updated":
     case "contact.merged":

@@ -54,6 +54,11 @@ class Command(BaseCommand):
                         external_id=f"DEMO{uuid.uuid4().hex}", text=text,
                     ))
         seed_sms_inbox()
+        seed_voice_inbox()
+        from channels_adapters.google_business import demo as google_demo  # the real GBM parse path
+
+        google_demo.seed()
+        self._seed_email(support)
         self.stdout.write(self.style.SUCCESS(
             "\n  Heron demo is ready.\n"
             f"  Sign in as admin:    admin@heron.local / {DEMO_PASSWORD}\n"
@@ -75,3 +80,62 @@ def seed_sms_inbox() -> None:
         channel="sms", inbox_id=sms.pk, sender=SenderIdentity(kind="phone", value="+15558675310"),
         external_id=f"SM{uuid.uuid4().hex}", text="Hi, my order #1042 hasn't arrived. Can you check?",
     ))
+
+
+def seed_voice_inbox() -> None:
+    """A Twilio Voice inbox on the demo number and one missed call that left a voicemail with a transcript.
+
+    `manage.py simulate voice` rings it (the fake Twilio serves the recordings it makes up).
+    """
+    from inbox.services import calls
+
+    voice, created = Inbox.objects.get_or_create(
+        channel="voice", address="+15017122661",
+        defaults={"name": "Demo voice", "team": Team.objects.get_or_create(name="Support")[0],
+                  "settings": {"client_identities": ["agent_42"], "ring_timeout": 20,
+                               "voicemail_greeting": "Thanks for calling Acme support. We're away from "
+                                                     "our desks: please leave a message after the beep."}},
+    )
+    if not created:
+        return
+    voice.credentials = {"account_sid": "AC" + "0" * 32, "auth_token": "demo-auth-token"}
+    voice.save(update_fields=["encrypted_credentials"])
+    call_id, recording_id = f"CA{uuid.uuid4().hex}", f"RE{uuid.uuid4().hex}"
+    caller = SenderIdentity(kind="phone", value="+15558675310")
+    calls.start_call(voice.pk, call_id, caller)
+    calls.record_call_update(voice.pk, call_id, status="no-answer", agents_status="no-answer")
+    # 6 seconds of silent MPEG audio (MPEG-1 Layer III frames with empty side information).
+    audio = (bytes.fromhex("fffb90c4") + bytes(413)) * 230
+    calls.record_voicemail(
+        voice.pk, call_id, recording_id,
+        f"https://api.twilio.com/2010-04-01/Accounts/{'AC' + '0' * 32}/Recordings/{recording_id}", 6,
+        content=audio,
+    )
+    calls.record_transcript(voice.pk, call_id, "Hi, it's about order 1042 again. Please call me back "
+                                               "on this number. Thanks!", "completed", recording_id=recording_id)
+    calls.record_call_update(voice.pk, call_id, status="completed", duration=14, provider_status="completed")
+
+    def _seed_email(self, support):
+        """An email inbox, and one customer email through the real raw-MIME parse path."""
+        from email.message import EmailMessage
+        from email.utils import format_datetime, make_msgid
+
+        from django.utils import timezone
+
+        from channels_adapters.email.inbound import ingest_mime
+
+        inbox, created = Inbox.objects.get_or_create(
+            channel="email", address="support@heron.local", defaults={"name": "Demo email", "team": support}
+        )
+        if not created:
+            return
+        mail = EmailMessage()
+        mail["From"] = "Olivia Park <olivia.park@example.org>"
+        mail["To"] = "Demo email <support@heron.local>"
+        mail["Subject"] = "Parcel arrived damaged"
+        mail["Date"] = format_datetime(timezone.now())
+        mail["Message-ID"] = make_msgid(domain="example.org")
+        mail.set_content("Hello,\n\nmy parcel (order #1101) arrived with a crushed corner. Can you help?\n\nOlivia\n")
+        mail.add_alternative("<p>Hello,</p><p>my parcel (order #1101) arrived with a crushed corner. Can you help?</p>"
+                             "<p>Olivia</p>", subtype="html")
+        ingest_mime(inbox, mail.as_bytes(), url="seed_demo", extra={"X-Heron-Source": "seed_demo"})

@@ -1,0 +1,124 @@
+"""POST /webhooks/twilio/sms/ (a message comes in) and /webhooks/twilio/sms/status/ (status callbacks).
+
+Order matters: find the inbox the request claims to be for, check Twilio's signature with that
+inbox's auth token, and only then store anything. A forged or unknown request leaves no trace.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.twiml.messaging_response import MessagingResponse
+
+from channels_adapters import twilio_common
+from channels_adapters.common import forbidden, store_and_process
+from channels_adapters.twilio_sms import parse
+from inbox.models import Inbox, RawInboundEvent
+from inbox.services.consent import apply_consent, keyword_in
+from inbox.services.delivery import apply_delivery_update
+from inbox.services.identities import InvalidIdentity, normalize_phone
+from inbox.services.ingest import record_inbound
+from inbox.services.raw_events import process_raw_event, register_processor, store_raw_event
+
+CHANNEL = "sms"
+INBOUND_ENDPOINT = "twilio_sms.inbound"
+STATUS_ENDPOINT = "twilio_sms.status"
+
+
+class UnknownMessage(LookupError):
+    """A status callback for a MessageSid Heron does not know (yet): kept for replay."""
+
+
+def find_inbox(params, *, our_number_field: str) -> Inbox | None:
+    """The SMS inbox a Twilio request is for: by MessagingServiceSid, else by AccountSid + our number.
+
+    `our_number_field` is "To" for inbound messages and "From" for status callbacks of our sends.
+    Credentials are encrypted, so matching happens here rather than in SQL (inboxes are few).
+    """
+    account_sid = params.get("AccountSid", "")
+    service_sid = params.get("MessagingServiceSid", "")
+    inboxes = list(Inbox.objects.filter(channel=CHANNEL).order_by("id"))
+    if service_sid:
+        for inbox in inboxes:
+            if inbox.credentials.get("messaging_service_sid") == service_sid:
+                return inbox
+    try:
+        number = normalize_phone(params.get(our_number_field, ""))
+    except InvalidIdentity:
+        return None
+    for inbox in inboxes:
+        if _same_number(inbox.address, number) and inbox.credentials.get("account_sid") == account_sid:
+            return inbox
+    return None
+
+
+def _same_number(address: str, number: str) -> bool:
+    if address == number:
+        return True
+    try:
+        return normalize_phone(address) == number
+    except InvalidIdentity:
+        return False
+
+
+def empty_twiml() -> HttpResponse:
+    return HttpResponse(str(MessagingResponse()), content_type="text/xml")
+
+
+@csrf_exempt
+@require_POST
+def inbound(request):
+    inbox = find_inbox(request.POST, our_number_field="To")
+    if inbox is None:
+        return JsonResponse({"detail": "No SMS inbox matches this MessagingServiceSid or AccountSid + To."},
+                            status=404)
+    if not twilio_common.request_is_signed(request, inbox.credentials):
+        return forbidden("Invalid or missing X-Twilio-Signature.")
+    error_response = store_and_process(request, channel=CHANNEL, endpoint=INBOUND_ENDPOINT, inbox=inbox)
+    return error_response or empty_twiml()
+
+
+@csrf_exempt
+@require_POST
+def status(request):
+    inbox = find_inbox(request.POST, our_number_field="From")
+    if inbox is None:
+        return JsonResponse({"detail": "No SMS inbox matches this MessagingServiceSid or AccountSid + From."},
+                            status=404)
+    if not twilio_common.request_is_signed(request, inbox.credentials):
+        return forbidden("Invalid or missing X-Twilio-Signature.")
+    raw = store_raw_event(request, channel=CHANNEL, endpoint=STATUS_ENDPOINT, inbox=inbox)
+    error = process_raw_event(raw)
+    if error is None or isinstance(error, UnknownMessage):
+        # An unknown MessageSid stays stored as failed (replayable) but is no error for Twilio.
+        return HttpResponse(status=204)
+    if isinstance(error, ValueError):
+        return JsonResponse({"detail": str(error), "raw_event": raw.pk}, status=400)
+    return JsonResponse({"detail": "Stored for replay; processing failed.", "raw_event": raw.pk}, status=500)
+
+
+def process_inbound(raw: RawInboundEvent) -> str:
+    parsed = parse.parse_inbound(
+        bytes(raw.body), raw.inbox_id, idempotency_token=raw.headers.get("I-Twilio-Idempotency-Token", "")
+    )
+    with transaction.atomic():
+        result = record_inbound(parsed.message)
+        if not result.created:
+            return RawInboundEvent.Result.DUPLICATE
+        keyword = parsed.opt_out_type or keyword_in(parsed.message.text)
+        if keyword:
+            apply_consent(result.message, keyword)
+    return RawInboundEvent.Result.PROCESSED
+
+
+def process_status(raw: RawInboundEvent) -> str:
+    update = parse.parse_status(bytes(raw.body), raw.inbox_id)
+    if apply_delivery_update(update) is None:
+        raise UnknownMessage(f"No message has MessageSid {update.external_id} (yet); replay later")
+    return RawInboundEvent.Result.PROCESSED
+
+
+register_processor(INBOUND_ENDPOINT, process_inbound)
+register_processor(STATUS_ENDPOINT, process_status)

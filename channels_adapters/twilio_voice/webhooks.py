@@ -1,0 +1,227 @@
+"""The five Twilio Voice webhooks. Each one: find the inbox, check X-Twilio-Signature, store the raw
+request, process it through inbox.services.calls, answer.
+
+    POST /webhooks/twilio/voice/                a call comes in      → TwiML <Dial> (or voicemail)
+    POST /webhooks/twilio/voice/dial-complete/  <Dial action>        → TwiML voicemail unless answered
+         …/dial-complete/?step=recorded         <Record action>      → TwiML <Hangup/>
+    POST /webhooks/twilio/voice/status/         call status changes  → 204
+    POST /webhooks/twilio/voice/recording/      recordingStatusCallback → 204
+    POST /webhooks/twilio/voice/transcription/  transcribeCallback   → 204
+
+A forged or unknown request leaves no trace. A signed request that makes no sense is stored and
+answered 400. A callback for a call Heron does not know yet is stored as failed (replayable with
+`manage.py replay_raw_events`) and answered 204, like SMS status callbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from channels_adapters import twilio_common
+from channels_adapters.common import forbidden
+from channels_adapters.twilio_voice import RECORDED_QUERY, parse, twiml
+from inbox.models import Inbox, Message, RawInboundEvent
+from inbox.services import calls
+from inbox.services.identities import InvalidIdentity, normalize_phone
+from inbox.services.raw_events import BadPayload, process_raw_event, register_processor, store_raw_event
+
+log = logging.getLogger("heron.twilio_voice")
+
+CHANNEL = "voice"
+INBOUND_ENDPOINT = "twilio_voice.inbound"
+DIAL_COMPLETE_ENDPOINT = "twilio_voice.dial_complete"
+RECORDED_ENDPOINT = "twilio_voice.recorded"
+STATUS_ENDPOINT = "twilio_voice.status"
+RECORDING_ENDPOINT = "twilio_voice.recording"
+TRANSCRIPTION_ENDPOINT = "twilio_voice.transcription"
+
+
+def find_inbox(params) -> Inbox | None:
+    """The voice inbox a request is for: AccountSid + our number (To / Called), else the inbox that
+    already holds the CallSid (recording callbacks carry no number), else the account's only voice inbox.
+    Credentials are encrypted, so matching happens here rather than in SQL (inboxes are few)."""
+    account_sid = params.get("AccountSid", "")
+    if not account_sid:
+        return None
+    inboxes = [i for i in Inbox.objects.filter(channel=CHANNEL).order_by("id")
+               if i.credentials.get("account_sid") == account_sid]
+    for field in ("To", "Called"):
+        try:
+            number = normalize_phone(params.get(field, ""))
+        except InvalidIdentity:
+            continue
+        for inbox in inboxes:
+            if _same_number(inbox.address, number):
+                return inbox
+        if params.get(field):
+            return None  # a number that is not one of ours
+    call_sid = params.get("CallSid", "")
+    if call_sid:
+        inbox_id = (Message.objects.filter(inbox__in=inboxes, external_id=call_sid)
+                    .values_list("inbox_id", flat=True).first())
+        if inbox_id:
+            return next(i for i in inboxes if i.pk == inbox_id)
+    return inboxes[0] if len(inboxes) == 1 else None
+
+
+def _same_number(address: str, number: str) -> bool:
+    try:
+        return address == number or normalize_phone(address) == number
+    except InvalidIdentity:
+        return False
+
+
+def _accept(request, endpoint: str):
+    """(inbox, raw event, processing error) or (None, error response, None)."""
+    inbox = find_inbox(request.POST)
+    if inbox is None:
+        return None, JsonResponse({"detail": "No voice inbox matches this AccountSid and number."}, status=404), None
+    if not twilio_common.request_is_signed(request, inbox.credentials):
+        return None, forbidden("Invalid or missing X-Twilio-Signature."), None
+    raw = store_raw_event(request, channel=CHANNEL, endpoint=endpoint, inbox=inbox)
+    return inbox, raw, process_raw_event(raw)
+
+
+def _bad_request(error: Exception, raw: RawInboundEvent) -> JsonResponse:
+    return JsonResponse({"detail": str(error), "raw_event": raw.pk}, status=400)
+
+
+def _twiml_webhook(endpoint: str, request, make_twiml):
+    """Webhooks Twilio waits on to continue the call: even when processing fails for a reason of
+    ours, the caller still gets the TwiML (the raw event stays failed for replay)."""
+    inbox, raw, error = _accept(request, endpoint)
+    if inbox is None:
+        return raw
+    if isinstance(error, ValueError):
+        return _bad_request(error, raw)
+    if error is not None:
+        log.warning("voice webhook %s stored for replay: %s", raw.pk, error)
+    return twiml.xml(make_twiml(inbox))
+
+
+def _callback_webhook(endpoint: str, request):
+    inbox, raw, error = _accept(request, endpoint)
+    if inbox is None:
+        return raw
+    if error is None or isinstance(error, calls.UnknownCall):
+        return HttpResponse(status=204)
+    if isinstance(error, ValueError):
+        return _bad_request(error, raw)
+    return JsonResponse({"detail": "Stored for replay; processing failed.", "raw_event": raw.pk}, status=500)
+
+
+@csrf_exempt
+@require_POST
+def voice(request):
+    return _twiml_webhook(INBOUND_ENDPOINT, request, lambda inbox: twiml.answer(inbox.settings))
+
+
+@csrf_exempt
+@require_POST
+def dial_complete(request):
+    if request.META.get("QUERY_STRING", "") == RECORDED_QUERY:
+        return _twiml_webhook(RECORDED_ENDPOINT, request, lambda inbox: twiml.hangup())
+    dial_status = request.POST.get("DialCallStatus", "").lower()
+    if dial_status in parse.ANSWERED_DIAL_STATUSES:
+        return _twiml_webhook(DIAL_COMPLETE_ENDPOINT, request, lambda inbox: twiml.hangup())
+    return _twiml_webhook(DIAL_COMPLETE_ENDPOINT, request, lambda inbox: twiml.voicemail(inbox.settings))
+
+
+@csrf_exempt
+@require_POST
+def status(request):
+    return _callback_webhook(STATUS_ENDPOINT, request)
+
+
+@csrf_exempt
+@require_POST
+def recording(request):
+    return _callback_webhook(RECORDING_ENDPOINT, request)
+
+
+@csrf_exempt
+@require_POST
+def transcription(request):
+    return _callback_webhook(TRANSCRIPTION_ENDPOINT, request)
+
+
+# ------------------------------------------------------------------------------- raw-event processors
+def _result(result: calls.CallResult) -> str:
+    return RawInboundEvent.Result.PROCESSED if result.changed else RawInboundEvent.Result.DUPLICATE
+
+
+def process_inbound(raw: RawInboundEvent) -> str:
+    params = parse.form(bytes(raw.body))
+    call = parse.call(params, caller_required=True)
+    parse.phone(params, "To")
+    result = calls.start_call(raw.inbox_id, call.call_sid, call.caller, metadata={
+        "from": call.caller.value, "to": parse.get(params, "To", limit=64),
+    })
+    return _result(result)
+
+
+def process_dial_complete(raw: RawInboundEvent) -> str:
+    params = parse.form(bytes(raw.body))
+    call = parse.call(params, caller_required=False)
+    dial_status, provider_status = parse.status(params, "DialCallStatus")
+    if not provider_status:
+        raise BadPayload("'DialCallStatus' is missing")
+    answered = provider_status.lower() in parse.ANSWERED_DIAL_STATUSES
+    return _result(calls.record_call_update(
+        raw.inbox_id, call.call_sid, status="completed" if answered else dial_status, answered=answered,
+        duration=parse.seconds(params, "DialCallDuration") if answered else None,
+        agents_status=provider_status, provider_status=call.provider_status, caller=call.caller,
+    ))
+
+
+def process_recorded(raw: RawInboundEvent) -> str:
+    """The <Record action>: the recording is not downloadable yet; the recording callback brings it."""
+    params = parse.form(bytes(raw.body))
+    call = parse.call(params, caller_required=False)
+    parse.sid(params, "RecordingSid", required=False)
+    return _result(calls.record_call_update(raw.inbox_id, call.call_sid, status=call.status,
+                                            provider_status=call.provider_status, caller=call.caller))
+
+
+def process_status(raw: RawInboundEvent) -> str:
+    params = parse.form(bytes(raw.body))
+    call = parse.call(params, caller_required=False)
+    if not call.provider_status:
+        raise BadPayload("'CallStatus' is missing")
+    if parse.get(params, "ParentCallSid", limit=64):
+        return RawInboundEvent.Result.DUPLICATE  # a child leg (an agent's phone ringing): not the customer's call
+    return _result(calls.record_call_update(
+        raw.inbox_id, call.call_sid, status=call.status, duration=call.duration,
+        provider_status=call.provider_status, caller=call.caller,
+    ))
+
+
+def process_recording(raw: RawInboundEvent) -> str:
+    params = parse.form(bytes(raw.body))
+    rec = parse.recording(params)
+    if rec.status == "in-progress":
+        return RawInboundEvent.Result.DUPLICATE  # not asked for; the "completed" event follows
+    if rec.status != "completed" or not rec.duration:
+        # "absent" (silence) or "failed": no voicemail; the call stays a missed call.
+        return _result(calls.record_call_update(raw.inbox_id, rec.call_sid, status="no-answer"))
+    return _result(calls.record_voicemail(raw.inbox_id, rec.call_sid, rec.recording_sid, rec.url, rec.duration))
+
+
+def process_transcription(raw: RawInboundEvent) -> str:
+    params = parse.form(bytes(raw.body))
+    tr = parse.transcription(params)
+    caller = parse.call(params, caller_required=False).caller if tr.call_sid else None
+    return _result(calls.record_transcript(raw.inbox_id, tr.call_sid, tr.text, tr.status,
+                                           recording_id=tr.recording_sid, caller=caller))
+
+
+register_processor(INBOUND_ENDPOINT, process_inbound)
+register_processor(DIAL_COMPLETE_ENDPOINT, process_dial_complete)
+register_processor(RECORDED_ENDPOINT, process_recorded)
+register_processor(STATUS_ENDPOINT, process_status)
+register_processor(RECORDING_ENDPOINT, process_recording)
+register_processor(TRANSCRIPTION_ENDPOINT, process_transcription)
