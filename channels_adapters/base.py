@@ -70,6 +70,17 @@ class DeliveryUpdate:
 
 
 @dataclass(frozen=True)
+class OutboundAttachment:
+    """A file an agent attached to a reply: the bytes for providers that take them (email), and a
+    public, signed, expiring URL for providers that fetch media themselves (MMS)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+    url: str
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     message_id: int
     channel: str
@@ -80,7 +91,7 @@ class OutboundMessage:
     text: str
     subject: str = ""
     html: str = ""
-    media_urls: tuple[str, ...] = ()
+    attachments: tuple[OutboundAttachment, ...] = ()
     # Email threading: our Message-ID for this message, and the ids it answers.
     thread_headers: dict = field(default_factory=dict)
 

@@ -132,6 +132,11 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.exists() else None
 WHITENOISE_INDEX_FILE = False
 MEDIA_URL = "/media/"
+# How long a reply attachment's public link works (providers fetch MMS media within minutes).
+PUBLIC_MEDIA_MAX_AGE = int(os.environ.get("HERON_PUBLIC_MEDIA_MAX_AGE", str(24 * 3600)))
+# Limits on files agents attach to replies.
+REPLY_ATTACHMENT_MAX_FILES = 5
+REPLY_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
 REST_FRAMEWORK = {

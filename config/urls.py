@@ -7,6 +7,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from channels_adapters.simulator import views as simulator_views
+from inbox.public_media import serve_public_media
 
 
 @ensure_csrf_cookie
@@ -30,6 +31,7 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
     path("webhooks/", include("channels_adapters.urls")),
     path("healthz", health),
+    path("media/public/<str:token>/<str:filename>", serve_public_media, name="public-media"),
     *([path("simulator/twilio/", include("channels_adapters.simulator.fake_twilio"))] if settings.HERON_FAKE_PROVIDERS else []),
     re_path(r"^(?!api/|admin/|webhooks/|anymail/|ws/|static/|media/).*$", web_inbox),
 ]

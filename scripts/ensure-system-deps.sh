@@ -23,6 +23,9 @@ if [[ -f "$ROOT/frontend/package.json" ]] && ! command -v npm >/dev/null 2>&1; t
     pkgs+=(nodejs npm)
 fi
 
+# dovecot-imapd: a real IMAP server on loopback for the email (IMAP polling) tests.
+[[ -x /usr/sbin/dovecot ]] || command -v dovecot >/dev/null 2>&1 || pkgs+=(dovecot-imapd)
+
 if ((${#pkgs[@]} == 0)); then
     log "all present (postgresql, redis, chromium, node)"
     exit 0

@@ -356,8 +356,12 @@ def test_attachments_are_served_only_to_those_who_may_see_them(client_for, agent
     message = customer_writes(inbox, "pat", "see attached", attachments=(
         InboundAttachment("invoice.pdf", "application/pdf", b"%PDF-1.4 fake"),
         InboundAttachment("photo.png", "image/png", b"\x89PNG fake"),
+        InboundAttachment("vector.svg", "image/svg+xml", b"<svg onload='alert(1)'/>"),
     ))
-    pdf, png = sorted(message.attachments.all(), key=lambda a: a.filename)
+    pdf, png, svg = sorted(message.attachments.all(), key=lambda a: a.filename)
+    svg_response = client_for(agent).get(f"/api/v1/attachments/{svg.pk}/")
+    assert svg_response["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in svg_response["Content-Security-Policy"]
     response = client_for(agent).get(f"/api/v1/attachments/{pdf.pk}/")
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"%PDF-1.4 fake"
@@ -369,4 +373,4 @@ def test_attachments_are_served_only_to_those_who_may_see_them(client_for, agent
     assert client_for(sales_agent).get(f"/api/v1/attachments/{pdf.pk}/").status_code == 404
     listed = client_for(agent).get(f"/api/v1/conversations/{message.conversation_id}/messages/").json()
     assert {a["url"] for a in listed["results"][0]["attachments"]} == {
-        f"/api/v1/attachments/{pdf.pk}/", f"/api/v1/attachments/{png.pk}/"}
+        f"/api/v1/attachments/{pdf.pk}/", f"/api/v1/attachments/{png.pk}/", f"/api/v1/attachments/{svg.pk}/"}

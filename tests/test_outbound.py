@@ -151,3 +151,46 @@ def test_reply_to_a_call_goes_by_sms_by_default(support, agent, customer_writes)
     call = customer_writes(voice, "+15558675310", "Incoming call", kind="phone")
     reply = send_message(call.conversation, agent, text="Sorry we missed your call")
     assert (reply.channel, reply.inbox_id, reply.identity.value) == ("sms", sms.pk, "+15558675310")
+
+
+def test_reply_with_files_reaches_the_provider_with_bytes_and_a_signed_public_link(
+    flaky, conversation, agent, client_for, client, settings, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    png = SimpleUploadedFile("label.png", b"\x89PNG label", content_type="image/png")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(agent).post(
+            f"/api/v1/conversations/{conversation.pk}/messages/", {"text": "Your label", "files": [png]},
+            format="multipart",
+        )
+    assert response.status_code == 201, response.content
+    assert [a["filename"] for a in response.json()["attachments"]] == ["label.png"]
+    [sent] = flaky.sent
+    [attachment] = sent.attachments
+    assert (attachment.filename, attachment.content_type, attachment.content) == (
+        "label.png", "image/png", b"\x89PNG label")
+    assert attachment.url.startswith(settings.PUBLIC_BASE_URL + "/media/public/")
+
+    path = attachment.url.removeprefix(settings.PUBLIC_BASE_URL)
+    public = client.get(path)
+    assert public.status_code == 200 and b"".join(public.streaming_content) == b"\x89PNG label"
+    token, filename = path.removeprefix("/media/public/").split("/")
+    assert client.get(f"/media/public/{token[:-2]}xx/{filename}").status_code == 404
+    settings.PUBLIC_MEDIA_MAX_AGE = -1
+    assert client.get(path).status_code == 404
+
+
+def test_reply_file_limits_are_enforced(conversation, agent, client_for, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.REPLY_ATTACHMENT_MAX_BYTES = 10
+    big = SimpleUploadedFile("big.bin", b"x" * 11, content_type="application/octet-stream")
+    response = client_for(agent).post(f"/api/v1/conversations/{conversation.pk}/messages/",
+                                      {"text": "big", "files": [big]}, format="multipart")
+    assert response.status_code == 400 and "big.bin" in str(response.json()["files"])
+    many = [SimpleUploadedFile(f"f{i}.txt", b"x", content_type="text/plain") for i in range(6)]
+    response = client_for(agent).post(f"/api/v1/conversations/{conversation.pk}/messages/",
+                                      {"text": "many", "files": many}, format="multipart")
+    assert response.status_code == 400 and "at most 5" in str(response.json()["files"])
+    assert not Message.objects.filter(direction="out").exists()

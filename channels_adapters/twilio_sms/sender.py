@@ -46,8 +46,8 @@ def send(message: OutboundMessage) -> SendResult:
         kwargs["messaging_service_sid"] = service_sid
     else:
         kwargs["from_"] = _e164(message.inbox_address)
-    if message.media_urls:
-        kwargs["media_url"] = [_absolute(url) for url in message.media_urls]
+    if message.attachments:
+        kwargs["media_url"] = [_absolute(attachment.url) for attachment in message.attachments]
     try:
         created = client.messages.create(**kwargs)
     except TwilioRestException as exc:

@@ -1,5 +1,6 @@
 """API shapes. The websocket sends the same shapes (see docs/realtime.md)."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
@@ -199,6 +200,19 @@ class NewMessageSerializer(serializers.Serializer):
     mentions = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True, heron__isnull=False), many=True, required=False, default=list
     )
+
+    files = serializers.ListField(child=serializers.FileField(allow_empty_file=False), required=False, default=list)
+
+    def validate_files(self, files):
+        if len(files) > settings.REPLY_ATTACHMENT_MAX_FILES:
+            raise serializers.ValidationError(f"Attach at most {settings.REPLY_ATTACHMENT_MAX_FILES} files.")
+        for upload in files:
+            if upload.size > settings.REPLY_ATTACHMENT_MAX_BYTES:
+                raise serializers.ValidationError(
+                    f"{upload.name} is {upload.size // 1024} KB; the limit is "
+                    f"{settings.REPLY_ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB per file."
+                )
+        return files
 
     def validate(self, attrs):
         if attrs["mentions"] and not attrs["private"]:

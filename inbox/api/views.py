@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -179,8 +180,10 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         conversation_services.mark_read(self.get_object(), request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=s.NewMessageSerializer, responses=s.MessageSerializer)
-    @action(detail=True, methods=["get", "post"], pagination_class=NewestFirst)
+    @extend_schema(request={"application/json": s.NewMessageSerializer, "multipart/form-data": s.NewMessageSerializer},
+                   responses=s.MessageSerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=NewestFirst,
+            parser_classes=[JSONParser, MultiPartParser, FormParser])
     def messages(self, request, pk=None):
         conversation = self.get_object()
         if request.method == "GET":
@@ -193,6 +196,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             conversation, request.user, text=data.validated_data["text"],
             channel=data.validated_data.get("channel") or None, private=data.validated_data["private"],
             subject=data.validated_data["subject"], mentions=data.validated_data["mentions"],
+            files=data.validated_data["files"],
         )
         message = selectors.message_list(type(message).objects.filter(pk=message.pk)).get()
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
@@ -378,6 +382,10 @@ class EventsView(APIView):
         return Response({"events": [e.as_frame() for e in events], "last_id": last_id})
 
 
+# Shown in the browser; anything else (SVG, HTML, PDF...) is downloaded, never rendered on our origin.
+INLINE_CONTENT_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
 class AttachmentView(APIView):
     """Files are served only to users who may see the conversation."""
 
@@ -390,10 +398,14 @@ class AttachmentView(APIView):
         )
         if attachment is None or not attachment.file:
             raise Http404
-        inline = attachment.content_type.startswith(("image/", "audio/", "video/"))
+        inline = attachment.content_type in INLINE_CONTENT_TYPES or attachment.content_type.startswith(
+            ("audio/", "video/")
+        )
         response = FileResponse(
             attachment.file.open("rb"), content_type=attachment.content_type or "application/octet-stream",
             as_attachment=not inline, filename=attachment.filename,
         )
         response["X-Content-Type-Options"] = "nosniff"
+        # Even a file that slips past the type check cannot run script on our origin.
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
         return response

@@ -131,7 +131,6 @@ class ReplyContext:
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
     agent_name: str = ""
-    attachments: tuple[tuple[str, bytes, str], ...] = ()
 
 
 def reply_context(message_id: int) -> ReplyContext:
@@ -153,13 +152,8 @@ def reply_context(message_id: int) -> ReplyContext:
         references = tuple(parent.metadata.get("references") or ())
     user = message.sender_user
     agent_name = (user.get_full_name() or "") if user else ""
-    files = []
-    for attachment in message.attachments.filter(state="ready"):
-        if attachment.file:
-            with attachment.file.open("rb") as handle:
-                files.append((attachment.filename or "attachment", handle.read(), attachment.content_type))
     return ReplyContext(
         conversation_id=conversation.pk, subject=message.subject or conversation.subject,
         inbox_name=message.inbox.name if message.inbox else "", in_reply_to=in_reply_to, references=references,
-        agent_name=agent_name, attachments=tuple(files),
+        agent_name=agent_name,
     )

@@ -4,12 +4,14 @@ import logging
 from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from channels_adapters.base import OutboundMessage, PermanentSendError, TransientSendError
+from channels_adapters.base import OutboundAttachment, OutboundMessage, PermanentSendError, TransientSendError
 from inbox.adapters import NoAdapter, get_adapter
 from inbox.models import (
+    Attachment,
     Contact,
     Conversation,
     DeliveryStatus,
@@ -19,6 +21,7 @@ from inbox.models import (
     Message,
     MessageKind,
 )
+from inbox.public_media import public_media_url
 from inbox.services.events import record_conversation_event, record_message_event
 from inbox.services.identities import CHANNEL_IDENTITY_KIND
 
@@ -76,6 +79,7 @@ def send_message(
     private: bool = False,
     subject: str = "",
     mentions: Sequence[AbstractBaseUser] = (),
+    files: Sequence[UploadedFile] = (),
 ) -> Message:
     """Store an agent's reply (queued) or note, then hand the reply to the delivery task."""
     with transaction.atomic():
@@ -100,6 +104,11 @@ def send_message(
             )
             conversation.waiting_since = None
             conversation.first_response_at = conversation.first_response_at or now
+        for upload in files:
+            Attachment.objects.create(
+                message=message, file=upload, filename=upload.name[:255],
+                content_type=(upload.content_type or "application/octet-stream")[:255], size=upload.size,
+            )
         conversation.last_message = message
         conversation.last_message_at = now
         conversation.save()
@@ -194,6 +203,15 @@ def _fail(message: Message, reason: str, code: str = "", provider_status: str = 
     record_message_event("message.updated", message)
 
 
+def _outbound_attachment(attachment: Attachment) -> OutboundAttachment:
+    with attachment.file.open("rb") as f:
+        content = f.read()
+    return OutboundAttachment(
+        filename=attachment.filename, content_type=attachment.content_type, content=content,
+        url=public_media_url(attachment),
+    )
+
+
 def _outbound(message: Message) -> OutboundMessage:
     inbox = message.inbox
     return OutboundMessage(
@@ -206,6 +224,6 @@ def _outbound(message: Message) -> OutboundMessage:
         text=message.text,
         subject=message.subject,
         html=message.html,
-        media_urls=tuple(a.file.url for a in message.attachments.all() if a.file),
+        attachments=tuple(_outbound_attachment(a) for a in message.attachments.all() if a.file),
         thread_headers=message.metadata.get("thread_headers", {}),
     )

@@ -49,7 +49,7 @@ def browser(django_db_setup) -> Browser:
     # Depends on django_db_setup only so the browser (and its event loop) is gone before the test
     # database is dropped at the end of the session.
     if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: make test installs it (apt-get install chromium)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser

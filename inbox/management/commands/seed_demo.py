@@ -58,7 +58,7 @@ class Command(BaseCommand):
         from channels_adapters.google_business import demo as google_demo  # the real GBM parse path
 
         google_demo.seed()
-        self._seed_email(support)
+        seed_email_inbox(support)
         self.stdout.write(self.style.SUCCESS(
             "\n  Heron demo is ready.\n"
             f"  Sign in as admin:    admin@heron.local / {DEMO_PASSWORD}\n"
@@ -115,27 +115,28 @@ def seed_voice_inbox() -> None:
                                                "on this number. Thanks!", "completed", recording_id=recording_id)
     calls.record_call_update(voice.pk, call_id, status="completed", duration=14, provider_status="completed")
 
-    def _seed_email(self, support):
-        """An email inbox, and one customer email through the real raw-MIME parse path."""
-        from email.message import EmailMessage
-        from email.utils import format_datetime, make_msgid
 
-        from django.utils import timezone
+def seed_email_inbox(support) -> None:
+    """An email inbox, and one customer email through the real raw-MIME parse path."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
 
-        from channels_adapters.email.inbound import ingest_mime
+    from django.utils import timezone
 
-        inbox, created = Inbox.objects.get_or_create(
-            channel="email", address="support@heron.local", defaults={"name": "Demo email", "team": support}
-        )
-        if not created:
-            return
-        mail = EmailMessage()
-        mail["From"] = "Olivia Park <olivia.park@example.org>"
-        mail["To"] = "Demo email <support@heron.local>"
-        mail["Subject"] = "Parcel arrived damaged"
-        mail["Date"] = format_datetime(timezone.now())
-        mail["Message-ID"] = make_msgid(domain="example.org")
-        mail.set_content("Hello,\n\nmy parcel (order #1101) arrived with a crushed corner. Can you help?\n\nOlivia\n")
-        mail.add_alternative("<p>Hello,</p><p>my parcel (order #1101) arrived with a crushed corner. Can you help?</p>"
-                             "<p>Olivia</p>", subtype="html")
-        ingest_mime(inbox, mail.as_bytes(), url="seed_demo", extra={"X-Heron-Source": "seed_demo"})
+    from channels_adapters.email.inbound import ingest_mime
+
+    inbox, created = Inbox.objects.get_or_create(
+        channel="email", address="support@heron.local", defaults={"name": "Demo email", "team": support}
+    )
+    if not created:
+        return
+    mail = EmailMessage()
+    mail["From"] = "Olivia Park <olivia.park@example.org>"
+    mail["To"] = "Demo email <support@heron.local>"
+    mail["Subject"] = "Parcel arrived damaged"
+    mail["Date"] = format_datetime(timezone.now())
+    mail["Message-ID"] = make_msgid(domain="example.org")
+    mail.set_content("Hello,\n\nmy parcel (order #1101) arrived with a crushed corner. Can you help?\n\nOlivia\n")
+    mail.add_alternative("<p>Hello,</p><p>my parcel (order #1101) arrived with a crushed corner. Can you help?</p>"
+                         "<p>Olivia</p>", subtype="html")
+    ingest_mime(inbox, mail.as_bytes(), url="seed_demo", extra={"X-Heron-Source": "seed_demo"})

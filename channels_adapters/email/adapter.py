@@ -1,0 +1,30 @@
+from channels_adapters.base import OutboundMessage, SendResult, TransientSendError
+from channels_adapters.email import sender
+
+# django-anymail's inbound URLs (config/urls.py mounts anymail.urls under /anymail/).
+ANYMAIL_INBOUND_PATHS = {
+    "amazon_ses": "/anymail/amazon_ses/inbound/",
+    "brevo": "/anymail/brevo/inbound/",
+    "mailersend": "/anymail/mailersend/inbound/",
+    "mailgun": "/anymail/mailgun/inbound_mime/",
+    "mailjet": "/anymail/mailjet/inbound/",
+    "mandrill": "/anymail/mandrill/",
+    "postal": "/anymail/postal/inbound/",
+    "postmark": "/anymail/postmark/inbound/",
+    "resend": "/anymail/resend/inbound/",
+    "sendgrid": "/anymail/sendgrid/inbound/",
+    "sparkpost": "/anymail/sparkpost/inbound/",
+}
+
+
+class EmailAdapter:
+    """Email in through any anymail ESP webhook or IMAP (one parse path), out through Django's mail backends."""
+
+    channel = "email"
+    webhook_paths = dict(ANYMAIL_INBOUND_PATHS)
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        return sender.send(message)
+
+    def fetch_media(self, url: str, credentials: dict) -> tuple[bytes, str]:
+        raise TransientSendError("Email attachments arrive inside the message; there is nothing to fetch.")

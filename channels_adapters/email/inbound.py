@@ -1,0 +1,134 @@
+"""anymail's `inbound` signal → a stored raw event (the MIME, verbatim) → the one email processor.
+
+anymail has validated the webhook (basic auth / ESP signature) before the signal fires; a failed
+validation is a 400 from anymail and never reaches this module, so nothing is stored.
+IMAP (imap.py) stores its raw events the same way and calls `process_raw_event` too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from anymail.inbound import AnymailInboundMessage
+from anymail.signals import inbound
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from channels_adapters.email.parse import find_inbox, header, parse_email
+from channels_adapters.email.threading import normalize_message_id
+from inbox.models import Inbox, Message, RawInboundEvent
+from inbox.services.email_threading import ingest_email, record_bounce
+from inbox.services.raw_events import KEPT_HEADERS, BadPayload, process_raw_event, register_processor
+
+log = logging.getLogger("heron.email")
+
+ENDPOINT = "email.inbound"
+
+
+def _original_mime(esp_event) -> bytes | None:
+    """The MIME exactly as the ESP posted it, when it posts raw MIME (better than re-serializing)."""
+    try:
+        if isinstance(esp_event, dict) and isinstance(esp_event.get("RawEmail"), str):  # Postmark
+            return esp_event["RawEmail"].encode("utf-8")
+        if isinstance(esp_event, HttpRequest) and esp_event.method == "POST":
+            for key in ("body-mime", "email"):  # Mailgun inbound_mime, SendGrid "raw"
+                value = esp_event.POST.get(key)
+                if value:
+                    return value.encode("utf-8")
+    except Exception:  # noqa: BLE001 - fall back to the parsed message
+        log.debug("could not read the ESP's raw MIME", exc_info=True)
+    return None
+
+
+def store_email(
+    raw_mime: bytes, *, inbox: Inbox | None, url: str, extra: dict, http_headers: dict | None = None
+) -> RawInboundEvent:
+    return RawInboundEvent.objects.create(
+        channel="email", endpoint=ENDPOINT, inbox=inbox, url=url[:2000], headers={**(http_headers or {}), **extra},
+        content_type="message/rfc822", body=raw_mime,
+    )
+
+
+def ingest_mime(inbox: Inbox, raw: bytes, *, url: str, extra: dict) -> str:
+    """Raw MIME we fetched ourselves (IMAP, the demo seed): stored, then the same processor as webhooks.
+
+    Returns "stored", "duplicates" or "failed" (kept for replay: one bad message must not block a mailbox).
+    """
+    parsed = AnymailInboundMessage.parse_raw_mime_bytes(raw)
+    message_id = normalize_message_id(header(parsed, "Message-ID"))
+    if message_id and Message.objects.filter(inbox=inbox, external_id=message_id).exists():
+        return "duplicates"  # already here (a resync, or it also came by webhook): not even a raw event
+    event = store_email(raw, inbox=inbox, url=url, extra=extra)
+    if process_raw_event(event) is not None:
+        return "failed"
+    return "duplicates" if event.result == RawInboundEvent.Result.DUPLICATE else "stored"
+
+
+@receiver(inbound, dispatch_uid="heron.email.inbound")
+def handle_inbound(sender, event, esp_name, **kwargs):
+    message: AnymailInboundMessage = event.message
+    esp_event = getattr(event, "esp_event", None)
+    raw_mime = _original_mime(esp_event)
+    if raw_mime is None:
+        try:
+            raw_mime = message.as_bytes()
+        except Exception:  # noqa: BLE001 - broken headers the default policy refuses to fold
+            from email.policy import compat32
+
+            raw_mime = message.as_bytes(policy=compat32)
+    request = esp_event if isinstance(esp_event, HttpRequest) else None
+    http_headers = {}
+    url = f"/anymail/{esp_name.lower()}/inbound/"
+    if request is not None:
+        http_headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+        url = request.get_full_path()
+    extra = {
+        "X-Heron-Source": f"anymail:{esp_name}",
+        "X-Heron-Envelope-Recipient": message.envelope_recipient or "",
+        "X-Heron-Envelope-Sender": message.envelope_sender or "",
+        "X-Heron-Stripped-Text": message.stripped_text or "",
+    }
+    if message.spam_score is not None:
+        extra["X-Heron-Spam-Score"] = str(message.spam_score)
+    inbox = find_inbox(message, message.envelope_recipient)
+    raw = store_email(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
+    error = process_raw_event(raw)
+    if error is not None and not isinstance(error, ValueError):
+        # Ours, not the sender's: a 500 makes the ESP retry; the raw event is kept for replay meanwhile.
+        raise error
+    # A ValueError (no inbox for this recipient, no sender) is answered 200: retrying cannot help,
+    # and the raw event stays "failed" to replay once the inbox exists.
+
+
+def process_inbound(raw: RawInboundEvent) -> str:
+    """Re-parse the stored MIME and ingest it: the same code for first delivery, IMAP and replay."""
+    msg = AnymailInboundMessage.parse_raw_mime_bytes(bytes(raw.body))
+    headers = raw.headers or {}
+    envelope_recipient = headers.get("X-Heron-Envelope-Recipient") or None
+    inbox = Inbox.objects.filter(pk=raw.inbox_id, channel="email").first() if raw.inbox_id else None
+    inbox = inbox or find_inbox(msg, envelope_recipient)
+    if inbox is None:
+        raise BadPayload("No email inbox matches the recipients of this message.")
+    if raw.inbox_id != inbox.pk:
+        RawInboundEvent.objects.filter(pk=raw.pk).update(inbox=inbox)
+    spam = headers.get("X-Heron-Spam-Score")
+    if spam:
+        msg.spam_score = spam
+    parsed = parse_email(
+        msg, inbox, envelope_recipient=envelope_recipient,
+        envelope_sender=headers.get("X-Heron-Envelope-Sender") or None,
+        stripped_text=headers.get("X-Heron-Stripped-Text") or None,
+        extra_metadata={"raw_event_id": raw.pk, "source": headers.get("X-Heron-Source", "")},
+    )
+    if parsed.bounce is not None:
+        if parsed.bounce.failed:
+            record_bounce(inbox.pk, parsed.bounce.referenced_ids, code=parsed.bounce.code, reason=parsed.bounce.reason)
+        return RawInboundEvent.Result.PROCESSED
+    if parsed.sender_is_us:
+        log.info("ignored mail from our own address %s (loop protection)", inbox.address)
+        return RawInboundEvent.Result.DUPLICATE
+    result = ingest_email(parsed.inbound, parsed.hints)
+    return RawInboundEvent.Result.PROCESSED if result.created else RawInboundEvent.Result.DUPLICATE
+
+
+register_processor(ENDPOINT, process_inbound)

@@ -1,0 +1,103 @@
+"""Outbound email through Django's mail machinery: per-inbox SMTP, or the project's EMAIL_BACKEND (anymail ESP)."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.utils import formataddr
+
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.utils.html import escape, linebreaks
+from django.utils.module_loading import import_string
+
+from channels_adapters.base import OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from channels_adapters.email import threading as th
+
+log = logging.getLogger("heron.email")
+
+
+def mailer_for(inbox_settings: dict, credentials: dict, *, inbox_key: str = "inbox"):
+    """The inbox's own SMTP server when configured, else a per-inbox backend path, else MAILERS["default"]."""
+    smtp = inbox_settings.get("smtp") or {}
+    if smtp.get("host"):
+        from django.core.mail.backends.smtp import EmailBackend
+
+        return EmailBackend(
+            alias=inbox_key, host=smtp["host"], port=int(smtp.get("port") or 587),
+            username=smtp.get("username") or "", password=credentials.get("smtp_password", ""),
+            use_tls=bool(smtp.get("use_tls", False)), use_ssl=bool(smtp.get("use_ssl", False)),
+            timeout=float(smtp.get("timeout") or 30),
+        )
+    backend = inbox_settings.get("email_backend")  # e.g. "anymail.backends.postmark.EmailBackend"
+    if backend:
+        return import_string(backend)(alias=inbox_key, **(inbox_settings.get("email_backend_options") or {}))
+    return mailers.default
+
+
+def build_email(message: OutboundMessage, context) -> tuple[EmailMultiAlternatives, str]:
+    """The MIME message for one agent reply, and the Message-ID we gave it."""
+    domain = message.inbox_settings.get("message_id_domain") or th.domain_of(message.inbox_address)
+    headers = dict(message.thread_headers or {})
+    message_id = headers.pop("Message-ID", "") or th.make_message_id(context.conversation_id, message.message_id, domain)
+    in_reply_to = headers.pop("In-Reply-To", "") or (f"<{context.in_reply_to}>" if context.in_reply_to else "")
+    references = headers.pop("References", "") or (
+        th.references_for_reply(list(context.references), context.in_reply_to) if context.in_reply_to else ""
+    )
+    subject = message.subject or context.subject or "Your message"
+    if context.in_reply_to and not subject.lower().lstrip().startswith("re:"):
+        subject = f"Re: {subject}"
+    if message.inbox_settings.get("subject_tag", True):
+        subject = th.add_ticket_tag(subject, context.conversation_id)
+    display_name = message.inbox_settings.get("display_name") or context.inbox_name
+    sender = formataddr((display_name, message.inbox_address)) if display_name else message.inbox_address
+    mail_headers = {"Message-ID": message_id, "Auto-Submitted": "no", "X-Heron-Conversation": str(context.conversation_id)}
+    if in_reply_to:
+        mail_headers["In-Reply-To"] = in_reply_to
+    if references:
+        mail_headers["References"] = references
+    mail_headers.update(headers)
+    email = EmailMultiAlternatives(
+        subject=subject, body=message.text, from_email=sender, to=[message.to],
+        reply_to=[formataddr((display_name, th.plus_address(message.inbox_address, context.conversation_id)))
+                  if display_name else th.plus_address(message.inbox_address, context.conversation_id)],
+        headers=mail_headers,
+    )
+    email.attach_alternative(message.html or linebreaks(escape(message.text)), "text/html")
+    for attachment in message.attachments:
+        email.attach(attachment.filename or "attachment", attachment.content, attachment.content_type or None)
+    return email, th.normalize_message_id(message_id)
+
+
+def send(message: OutboundMessage) -> SendResult:
+    from inbox.services.email_threading import reply_context
+
+    context = reply_context(message.message_id)
+    email, message_id = build_email(message, context)
+    try:
+        mailer = mailer_for(message.inbox_settings, message.inbox_credentials, inbox_key=f"inbox-{message.inbox_address}")
+        mailer.send_messages([email])
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
+        raise _classify(exc) from exc
+    except smtplib.SMTPResponseException as exc:
+        raise _classify(exc) from exc
+    except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, OSError) as exc:
+        raise TransientSendError(f"SMTP unavailable: {exc}") from exc
+    except Exception as exc:  # anymail ESP errors: 5xx/429 retry, other refusals are final
+        status = getattr(exc, "status_code", None)
+        if exc.__class__.__module__.startswith("anymail"):
+            if status is None or status >= 500 or status == 429:
+                raise TransientSendError(str(exc)) from exc
+            raise PermanentSendError(str(exc), code=str(status)) from exc
+        raise
+    return SendResult(external_id=message_id, provider_status="sent", status="sent")
+
+
+def _classify(exc: Exception) -> Exception:
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [c for c, _ in exc.recipients.values()]
+        code = codes[0] if codes else None
+    if code and 400 <= int(code) < 500:
+        return TransientSendError(f"SMTP temporary failure {code}: {exc}")
+    return PermanentSendError(f"The mail server refused the message: {exc}", code=str(code or ""),
+                              provider_status="rejected")
