@@ -90,6 +90,15 @@ DATABASES = {
 # One test database per pytest process, so parallel runs on one server never collide.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("HERON_TEST_DATABASE", f"test_heron_{os.getpid()}")}
+    # A connection pool per process: connecting costs more than a whole webhook's queries, and the
+    # pool's max bounds how many connections one ASGI process can open under a burst.
+    if env_bool("HERON_DB_POOL", True):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": int(os.environ.get("HERON_DB_POOL_MIN", "2")),
+            "max_size": int(os.environ.get("HERON_DB_POOL_MAX", "20")),
+            "timeout": float(os.environ.get("HERON_DB_POOL_TIMEOUT", "10")),
+        }
 else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}

@@ -1,6 +1,16 @@
 """Reads with permission filtering in one place: the API and the websocket both use these."""
 
-from django.db.models import Count, DateTimeField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from inbox.models import Contact, Conversation, ConversationRead, Direction, Event, Inbox, Message, Role
@@ -48,9 +58,11 @@ def visible_contacts(user) -> QuerySet[Contact]:
         return Contact.objects.all()
     if role_of(user) is None:
         return Contact.objects.none()
+    # EXISTS per contact uses the (contact, last_message_at) index instead of scanning all conversations.
     return Contact.objects.filter(
-        Q(id__in=visible_conversations(user).values("contact_id")) | Q(conversations__isnull=True)
-    ).distinct()
+        Exists(visible_conversations(user).filter(contact=OuterRef("pk")))
+        | ~Exists(Conversation.objects.filter(contact=OuterRef("pk")))
+    )
 
 
 def usable_inboxes(user) -> QuerySet[Inbox]:
@@ -80,7 +92,10 @@ def visible_events(user, after: int) -> QuerySet[Event]:
 
 def conversation_list(user) -> QuerySet[Conversation]:
     """The inbox list, shaped for one query per page plus prefetches, whatever the page size."""
-    reads = ConversationRead.objects.filter(conversation=OuterRef("pk"), user=user).values("last_read_at")[:1]
+    # Nested inside the message subquery below, so the conversation is two levels out.
+    reads = ConversationRead.objects.filter(conversation=OuterRef(OuterRef("pk")), user=user).values(
+        "last_read_at"
+    )[:1]
     unread = (
         Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.IN)
         .filter(created_at__gt=Coalesce(Subquery(reads), Value(EPOCH, output_field=DateTimeField())))

@@ -374,3 +374,18 @@ def test_attachments_are_served_only_to_those_who_may_see_them(client_for, agent
     listed = client_for(agent).get(f"/api/v1/conversations/{message.conversation_id}/messages/").json()
     assert {a["url"] for a in listed["results"][0]["attachments"]} == {
         f"/api/v1/attachments/{pdf.pk}/", f"/api/v1/attachments/{png.pk}/", f"/api/v1/attachments/{svg.pk}/"}
+
+
+def test_unread_count_is_per_user_and_cleared_by_reading(client_for, agent, admin, inbox, customer_writes):
+    first = customer_writes(inbox, "reader", "one")
+    customer_writes(inbox, "reader", "two")
+
+    def unread(user):
+        [row] = client_for(user).get("/api/v1/conversations/").json()["results"]
+        return row["unread_count"]
+
+    assert unread(agent) == 2 and unread(admin) == 2
+    assert client_for(agent).post(f"/api/v1/conversations/{first.conversation_id}/read/").status_code == 204
+    assert unread(agent) == 0 and unread(admin) == 2
+    customer_writes(inbox, "reader", "three")
+    assert unread(agent) == 1 and unread(admin) == 3

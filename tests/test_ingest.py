@@ -114,3 +114,15 @@ def test_events_are_written_with_the_change(inbox, customer_writes):
     event = Event.objects.get(type="message.created")
     assert event.data["message"]["id"] == message.pk
     assert event.data["conversation"]["id"] == message.conversation_id
+
+
+def test_ingest_query_budget(inbox, customer_writes):
+    """The hot path of every webhook: a known customer writing again. Guard against N+1 creep."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    customer_writes(inbox, "+15558675310", "first", kind="phone")
+    with CaptureQueriesContext(connection) as queries:
+        record_inbound(inbound(inbox, "+15558675310", "second", kind="phone"))
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) <= 8, "\n".join(s[:120] for s in statements)

@@ -8,13 +8,18 @@ from inbox.services.events import record_contact_event
 from inbox.services.identities import normalize_identity
 
 
-def resolve_contact(kind: str, raw_value: str, display_name: str = "") -> Identity:
+def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: bool = False) -> Identity:
     """Find the identity (and so the contact) for an address, creating both if new.
 
     Safe under concurrency: the unique (kind, value) constraint decides who creates it.
+    With `lock`, the contact row is locked (FOR UPDATE) for the caller's transaction, in the
+    same query.
     """
     value = normalize_identity(kind, raw_value)
-    identity = Identity.objects.select_related("contact").filter(kind=kind, value=value).first()
+    identities = Identity.objects.select_related("contact").filter(kind=kind, value=value)
+    if lock:
+        identities = identities.select_for_update(of=("contact",))
+    identity = identities.first()
     if identity:
         if display_name and not identity.contact.name:
             identity.contact.name = display_name
@@ -25,7 +30,7 @@ def resolve_contact(kind: str, raw_value: str, display_name: str = "") -> Identi
             contact = Contact.objects.create(name=display_name or "")
             return Identity.objects.create(contact=contact, kind=kind, value=value, display_name=display_name)
     except IntegrityError:
-        return Identity.objects.select_related("contact").get(kind=kind, value=value)
+        return identities.get()
 
 
 class IdentityTaken(ValueError):

@@ -7,17 +7,14 @@ with the database, and never attaches a message to a conversation of another con
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from channels_adapters.base import DeliveryUpdate, InboundMessage
-from inbox.models import Contact, Conversation, DeliveryStatus, Direction, Identity, Inbox, Message, Status
-from inbox.services.contacts import resolve_contact
+from inbox.models import Conversation, DeliveryStatus, Direction, Identity, Message
 from inbox.services.delivery import apply_delivery_update
-from inbox.services.events import record_conversation_event
 from inbox.services.ingest import IngestResult, record_inbound
 
 log = logging.getLogger("heron.email")
@@ -73,36 +70,12 @@ def find_thread(identity: Identity, hints: ThreadHints, *, now=None) -> Conversa
     return None
 
 
-def existing_email(inbox_id: int, external_id: str) -> Message | None:
-    if not external_id:
-        return None
-    return Message.objects.filter(inbox_id=inbox_id, external_id=external_id).first()
-
-
 def ingest_email(inbound: InboundMessage, hints: ThreadHints) -> IngestResult:
-    """Store an inbound email in the conversation threading says, or a new one; exactly once per Message-ID."""
-    existing = existing_email(inbound.inbox_id, inbound.external_id)
-    if existing:
-        return IngestResult(existing, created=False)
-    inbox = Inbox.objects.select_related("team").get(pk=inbound.inbox_id)
-    with transaction.atomic():
-        identity = resolve_contact(inbound.sender.kind, inbound.sender.value, inbound.sender.display_name)
-        contact = Contact.objects.select_for_update().get(pk=identity.contact_id)
-        existing = existing_email(inbound.inbox_id, inbound.external_id)
-        if existing:
-            return IngestResult(existing, created=False)
-        conversation = find_thread(identity, hints)
-        if conversation is None and not inbound.is_automated:
-            # Email is threaded by headers, not by "the contact's open conversation": a new thread is new work.
-            now = timezone.now()
-            conversation = Conversation.objects.create(
-                contact=contact, inbox=inbox, team=inbox.team, status=Status.OPEN, created_at=now,
-                last_message_at=now, subject=inbound.subject[:500],
-            )
-            record_conversation_event("conversation.created", conversation)
-        if conversation is not None:
-            inbound = replace(inbound, thread_conversation_id=conversation.pk)
-        return record_inbound(inbound)
+    """Store an inbound email in the conversation threading says, or a new one; exactly once per Message-ID.
+
+    Email is threaded by headers, not by "the contact's open conversation": a new thread is new work.
+    """
+    return record_inbound(inbound, find_thread=lambda identity: find_thread(identity, hints))
 
 
 def record_bounce(

@@ -1,6 +1,9 @@
 """Writing events: the one record of "something changed" that realtime and catch-up both read."""
 
+import json
+
 from django.db import connection, transaction
+from django.utils import timezone
 
 from inbox.models import Contact, Conversation, Event, Message
 from inbox.realtime.groups import EVERYONE, groups_for_contact, groups_for_conversation
@@ -21,9 +24,9 @@ def record_event(
     Record events after the transaction's row writes, so the lock is held briefly and always last.
     """
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK])
-    event = Event.objects.create(type=type, data=data, conversation=conversation, contact=contact)
+        event = _insert_in_order(type, data, conversation, contact)
+    else:  # SQLite serializes writers anyway
+        event = Event.objects.create(type=type, data=data, conversation=conversation, contact=contact)
     if conversation is not None:
         groups = groups_for_conversation(conversation)
     elif contact is not None:
@@ -33,6 +36,22 @@ def record_event(
     frame = event.as_frame()
     transaction.on_commit(lambda: publish_event(frame, groups))
     return event
+
+
+def _insert_in_order(type: str, data: dict, conversation: Conversation | None, contact: Contact | None) -> Event:
+    """Take the event lock and insert in one round trip; the id is drawn after the lock is held."""
+    created_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH ordered AS (SELECT pg_advisory_xact_lock(%s)) "
+            f"INSERT INTO {Event._meta.db_table} (type, conversation_id, contact_id, data, created_at) "
+            "SELECT %s, %s, %s, %s::jsonb, %s FROM ordered RETURNING id",
+            [EVENT_ORDER_LOCK, type, conversation.pk if conversation else None, contact.pk if contact else None,
+             json.dumps(data), created_at],
+        )
+        (event_id,) = cursor.fetchone()
+    return Event(id=event_id, type=type, data=data, conversation=conversation, contact=contact,
+                 created_at=created_at)
 
 
 def record_message_event(type: str, message: Message) -> Event:

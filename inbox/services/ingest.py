@@ -1,6 +1,7 @@
 """The one way a customer's message enters Heron, whatever the channel."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +18,9 @@ from inbox.models import (
     Conversation,
     DeliveryStatus,
     Direction,
+    Identity,
     Inbox,
+    Label,
     Message,
     Status,
 )
@@ -57,28 +60,33 @@ def sanitize_html(html: str) -> str:
     )
 
 
-def record_inbound(inbound: InboundMessage) -> IngestResult:
+def record_inbound(
+    inbound: InboundMessage, *, find_thread: Callable[[Identity], Conversation | None] | None = None
+) -> IngestResult:
     """Store a customer's message on the right contact and conversation, exactly once.
 
     A retried webhook (same inbox + external id) returns the message stored the first time.
+    `find_thread` lets a channel with its own threading (email headers) name the conversation;
+    when it finds none, the message starts a new one instead of joining the contact's open one.
     Raises `inbox.services.identities.InvalidIdentity` for a sender address that makes no sense.
     """
-    existing = _existing_message(inbound)
-    if existing:
-        return IngestResult(existing, created=False)
-
     inbox = Inbox.objects.select_related("team").get(pk=inbound.inbox_id)
     with transaction.atomic():
-        identity = resolve_contact(inbound.sender.kind, inbound.sender.value, inbound.sender.display_name)
-        # Serialize everything that happens to one contact: two messages arriving together must
-        # not open two conversations, and a retried webhook racing the first must see its message.
-        contact = Contact.objects.select_for_update().get(pk=identity.contact_id)
+        # Locks the contact: two messages arriving together must not open two conversations, and a
+        # retried webhook racing the first must see the message the first one stored.
+        identity = resolve_contact(
+            inbound.sender.kind, inbound.sender.value, inbound.sender.display_name, lock=True
+        )
+        contact = identity.contact
         existing = _existing_message(inbound)
         if existing:
             return IngestResult(existing, created=False)
 
         now = timezone.now()
-        conversation, created_conversation = _pick_conversation(inbound, contact, inbox, now)
+        thread = find_thread(identity) if find_thread else None
+        conversation, created_conversation = _pick_conversation(
+            inbound, contact, inbox, now, thread=thread, thread_only=find_thread is not None
+        )
         message = Message.objects.create(
             conversation=conversation,
             contact=contact,
@@ -95,7 +103,9 @@ def record_inbound(inbound: InboundMessage) -> IngestResult:
             metadata=inbound.metadata,
             created_at=now,
         )
-        pending_downloads = _store_files(message, inbound)
+        attachments, pending_downloads = _store_files(message, inbound)
+        # The event payloads below read these; we know them, so no query is needed.
+        message._prefetched_objects_cache = {"attachments": attachments}
 
         conversation.last_message = message
         conversation.last_message_at = now
@@ -126,14 +136,21 @@ def _existing_message(inbound: InboundMessage) -> Message | None:
 
 
 def _pick_conversation(
-    inbound: InboundMessage, contact: Contact, inbox: Inbox, now
+    inbound: InboundMessage, contact: Contact, inbox: Inbox, now, *, thread: Conversation | None,
+    thread_only: bool,
 ) -> tuple[Conversation, bool]:
     """Explicit thread → latest unresolved → recently resolved (reopened) → new."""
-    conversations = Conversation.objects.filter(contact=contact).order_by("-last_message_at", "-id")
-    conversation = None
-    if inbound.thread_conversation_id:
+    conversations = (
+        Conversation.objects.filter(contact=contact)
+        .select_related("team", "assignee")
+        .order_by("-last_message_at", "-id")
+    )
+    conversation = thread if thread is not None and thread.contact_id == contact.pk else None
+    if conversation is None and inbound.thread_conversation_id:
         # Never across customers: the thread must belong to this contact.
         conversation = conversations.filter(pk=inbound.thread_conversation_id).first()
+    if conversation is None and thread_only and not inbound.is_automated:
+        return _new_conversation(inbound, contact, inbox, now), True
     if conversation is None:
         conversation = conversations.exclude(status=Status.RESOLVED).first()
     if conversation is None:
@@ -143,12 +160,9 @@ def _pick_conversation(
         conversation = conversations.first()
 
     if conversation is None:
-        conversation = Conversation.objects.create(
-            contact=contact, inbox=inbox, team=inbox.team, status=Status.OPEN, created_at=now,
-            last_message_at=now, subject=inbound.subject[:500],
-        )
-        return conversation, True
+        return _new_conversation(inbound, contact, inbox, now), True
 
+    conversation.contact = contact  # the locked instance: no query when the payload names it
     if conversation.status != Status.OPEN and not inbound.is_automated:
         # A customer writing again wakes a snoozed, pending or resolved conversation.
         conversation.status = Status.OPEN
@@ -157,7 +171,18 @@ def _pick_conversation(
     return conversation, False
 
 
-def _store_files(message: Message, inbound: InboundMessage) -> list[int]:
+def _new_conversation(inbound: InboundMessage, contact: Contact, inbox: Inbox, now) -> Conversation:
+    conversation = Conversation.objects.create(
+        contact=contact, inbox=inbox, team=inbox.team, status=Status.OPEN, created_at=now,
+        last_message_at=now, subject=inbound.subject[:500],
+    )
+    conversation._prefetched_objects_cache = {"labels": Label.objects.none()}
+    return conversation
+
+
+def _store_files(message: Message, inbound: InboundMessage) -> tuple[list[Attachment], list[int]]:
+    """Files that came inside the payload are stored now; provider-held media is fetched later."""
+    attachments = []
     for item in inbound.attachments:
         attachment = Attachment(
             message=message, filename=item.filename[:255], content_type=item.content_type[:255],
@@ -165,14 +190,16 @@ def _store_files(message: Message, inbound: InboundMessage) -> list[int]:
         )
         attachment.file.save(item.filename or "attachment", ContentFile(item.content), save=False)
         attachment.save()
+        attachments.append(attachment)
     pending = []
     for index, media in enumerate(inbound.media):
         attachment = Attachment.objects.create(
             message=message, source_url=media.url, content_type=media.content_type[:255],
             filename=f"media-{index}", state=Attachment.State.PENDING,
         )
+        attachments.append(attachment)
         pending.append(attachment.pk)
-    return pending
+    return attachments, pending
 
 
 def _enqueue_download(attachment_id: int) -> None:
