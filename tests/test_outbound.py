@@ -194,3 +194,36 @@ def test_reply_file_limits_are_enforced(conversation, agent, client_for, setting
                                       {"text": "many", "files": many}, format="multipart")
     assert response.status_code == 400 and "at most 5" in str(response.json()["files"])
     assert not Message.objects.filter(direction="out").exists()
+
+
+def test_reply_options_say_why_a_channel_cannot_be_used(support, agent, client_for, customer_writes):
+    from inbox.models import Inbox
+    from inbox.services.contacts import add_identity, set_opt_out
+
+    sms = Inbox.objects.create(name="SMS", channel="sms", address="+15017122662", team=support)
+    google = Inbox.objects.create(name="Google", channel="google_business", address="brands/1/agents/2",
+                                  team=support)
+    text = customer_writes(sms, "+15558675310", "hi", kind="phone")
+    add_identity(text.contact, "email", "pat@example.org")
+    add_identity(text.contact, "google_business", "conv-1")
+    old = customer_writes(google, "conv-1", "old question", kind="google_business")
+    assert old.conversation_id == text.conversation_id
+    Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timezone.timedelta(days=31))
+    set_opt_out(text.identity, True)
+
+    response = client_for(agent).get(f"/api/v1/conversations/{text.conversation_id}/reply-options/")
+    assert response.status_code == 200
+    body = response.json()
+    options = {o["channel"]: o for o in body["options"]}
+    assert body["default"] == "google_business"  # the last inbound message came by Google
+    assert options["sms"]["available"] is False and "opted out" in options["sms"]["reason"]
+    assert options["google_business"]["available"] is False and "30 days" in options["google_business"]["reason"]
+    assert options["email"]["available"] is False and "No email inbox" in options["email"]["reason"]
+    Inbox.objects.create(name="Mail", channel="email", address="help@example.com", team=support)
+    options = {o["channel"]: o for o in client_for(agent).get(
+        f"/api/v1/conversations/{text.conversation_id}/reply-options/").json()["options"]}
+    assert options["email"] == {"channel": "email", "available": True, "reason": "", "to": "pat@example.org",
+                                "inbox": Inbox.objects.get(channel="email").pk}
+    refused = client_for(agent).post(f"/api/v1/conversations/{text.conversation_id}/messages/",
+                                     {"text": "hello?", "channel": "google_business"}, format="json")
+    assert refused.status_code == 400 and "window is closed" in refused.json()["detail"]

@@ -12,6 +12,8 @@ class GoogleBusinessAdapter:
     channel = "google_business"
     # One webhook per partner (or per agent) in the Business Communications console.
     webhook_paths = {"webhook": WEBHOOK_PATH}
+    # Google accepts business messages only within 30 days of the customer's last one.
+    reply_window_days = 30
 
     def send(self, message: OutboundMessage) -> SendResult:
         return sender.send(message)

@@ -1,5 +1,7 @@
 """Thin API views: parse, check permission, call a service or selector, serialize."""
 
+from dataclasses import asdict
+
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
@@ -31,6 +33,7 @@ from inbox.models import (
 )
 from inbox.services import contacts as contact_services
 from inbox.services import conversations as conversation_services
+from inbox.services import outbound as outbound_services
 from inbox.services.identities import InvalidIdentity, normalize_phone
 from inbox.services.outbound import send_message, start_conversation
 
@@ -173,6 +176,13 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         changes.is_valid(raise_exception=True)
         updated = conversation_services.update_conversation(conversation, request.user, **changes.validated_data)
         return Response(s.ConversationSerializer(self.get_queryset().get(pk=updated.pk)).data)
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"], url_path="reply-options")
+    def reply_options(self, request, pk=None):
+        """Where a reply can go: each channel with its recipient, or the reason it cannot be used."""
+        default, options = outbound_services.reply_options(self.get_object())
+        return Response({"default": default, "options": [asdict(option) for option in options]})
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["post"], permission_classes=HERON)

@@ -2,7 +2,10 @@
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -59,7 +62,61 @@ def reply_target(conversation: Conversation, channel: str | None) -> tuple[Inbox
             f"{identity.value} has opted out of messages (replied STOP). "
             "They must text START before you can message them again."
         )
+    _check_reply_window(channel, identity)
     return inbox, identity
+
+
+def _check_reply_window(channel: str, identity: Identity) -> None:
+    """Some channels only allow answers for a while after the customer's last message (Google: 30 days)."""
+    try:
+        window_days = getattr(get_adapter(channel), "reply_window_days", None)
+    except NoAdapter:
+        return
+    if not window_days:
+        return
+    last = (
+        Message.objects.filter(identity=identity, direction=Direction.IN)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is None or timezone.now() - last > timedelta(days=window_days):
+        raise CannotSend(
+            f"The {channel.replace('_', ' ')} reply window is closed: replies are only allowed within "
+            f"{window_days} days of the customer's last message."
+        )
+
+
+@dataclass(frozen=True)
+class ReplyOption:
+    channel: str
+    available: bool
+    reason: str = ""
+    to: str = ""
+    inbox: int | None = None
+
+
+def reply_options(conversation: Conversation) -> tuple[str, list[ReplyOption]]:
+    """The channels an agent could answer on, each with why not when it cannot; and the default one.
+
+    Lets the composer disable a channel with the same reason the send would fail with.
+    """
+    default = _default_reply_channel(conversation.inbox.channel)
+    kinds = set(conversation.contact.identities.values_list("kind", flat=True))
+    channels = [default] + sorted(
+        channel for channel, kind in CHANNEL_IDENTITY_KIND.items()
+        if kind in kinds and channel != default and _default_reply_channel(channel) == channel
+        and channel in settings.CHANNEL_ADAPTERS
+    )
+    options = []
+    for channel in channels:
+        try:
+            inbox, identity = reply_target(conversation, channel)
+        except CannotSend as exc:
+            options.append(ReplyOption(channel=channel, available=False, reason=str(exc)))
+        else:
+            options.append(ReplyOption(channel=channel, available=True, to=identity.value, inbox=inbox.pk))
+    return default, options
 
 
 def _default_reply_channel(channel: str) -> str:
