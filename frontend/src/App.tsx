@@ -4,7 +4,9 @@ import type { Me } from "./api/types";
 import { InboxPage } from "./inbox/InboxPage";
 import { loadMeta } from "./inbox/meta";
 import { resync } from "./inbox/actions";
-import { inboxStore, initialState, onResync, startLive, stopLive, useInbox } from "./live";
+import { inboxStore, initialState, onLiveEvents, onResync, startLive, stopLive, useInbox } from "./live";
+import { NotificationsToggle } from "./notify/NotificationsToggle";
+import { notifyForEvents } from "./notify/notifier";
 import { LoginPage } from "./ui/LoginPage";
 import { Toasts } from "./ui/Toasts";
 import { HelpOverlay } from "./ui/HelpOverlay";
@@ -88,6 +90,10 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
   const path = usePath();
   const route = parseRoute(path);
   const connection = useInbox((s) => s.connection);
+  useEffect(
+    () => onLiveEvents((events) => notifyForEvents(events, { meId: me.id, openConversationId: inboxStore.get().currentId })),
+    [me.id],
+  );
   return (
     <div className="app">
       <header className="topbar">
@@ -114,10 +120,11 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
         </nav>
         <div className="spacer" />
         <SimulatorButton me={me} />
+        <NotificationsToggle />
         <span className="current-user" data-testid="current-user" data-role={me.role}>
           {me.name || me.email} <span className={`role role-${me.role}`}>{me.role}</span>
         </span>
-        <button className="link" onClick={onLogout} data-testid="logout">
+        <button type="button" className="link" onClick={onLogout} data-testid="logout">
           Sign out
         </button>
       </header>

@@ -68,7 +68,9 @@ type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 
 export async function request<T>(method: Method, url: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const multipart = typeof FormData !== "undefined" && body instanceof FormData;
+  // For FormData the browser sets multipart/form-data with its boundary itself.
+  if (body !== undefined && !multipart) headers["Content-Type"] = "application/json";
   if (method !== "GET") {
     const token = getCookie("csrftoken");
     if (token) headers["X-CSRFToken"] = token;
@@ -77,7 +79,7 @@ export async function request<T>(method: Method, url: string, body?: unknown, si
     method,
     headers,
     credentials: "same-origin",
-    body: body !== undefined ? JSON.stringify(body) : undefined,
+    body: multipart ? (body as FormData) : body !== undefined ? JSON.stringify(body) : undefined,
     signal,
   });
   if (res.status === 204) return undefined as T;
@@ -132,7 +134,8 @@ export const api = {
   markRead: (id: ID) => request<void>("POST", `${API}/conversations/${id}/read/`),
   messages: (id: ID, next?: string | null) =>
     request<Page<Message>>("GET", next ?? `${API}/conversations/${id}/messages/`),
-  sendMessage: (id: ID, body: SendMessageBody) => request<Message>("POST", `${API}/conversations/${id}/messages/`, body),
+  /** JSON, or multipart/form-data (same fields plus repeated `files`) when attaching files. */
+  sendMessage: (id: ID, body: SendMessageBody | FormData) => request<Message>("POST", `${API}/conversations/${id}/messages/`, body),
 
   contacts: (q: string | null, next?: string | null) =>
     request<Page<Contact>>("GET", next ?? `${API}/contacts/${qs({ q })}`),

@@ -186,4 +186,6 @@ export interface SendMessageBody {
   channel?: Channel;
   private?: boolean;
   subject?: string;
+  /** Colleagues @mentioned in a note (private only). */
+  mentions?: ID[];
 }

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../api/client";
 import type { Contact, Message } from "../api/types";
 import { ContactDetails } from "../inbox/ContactDetails";
-import { TimelineItem } from "../inbox/TimelineItem";
+import { VirtualTimeline } from "../inbox/Timeline";
 import { useInbox } from "../live";
 import { navigate } from "../ui/router";
 import { showToast } from "../ui/toast";
@@ -112,14 +112,26 @@ function ContactTimeline({ contact }: { contact: Contact }) {
   const [messages, setMessages] = useState<Message[]>([]);
   const [older, setOlder] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
+  const [loading, setLoading] = useState(false);
+  const busy = useRef(false);
 
   const load = useCallback(
     async (cursor: string | null) => {
-      const page = await api.timeline(contact.id, cursor);
-      setMessages((m) => [...[...page.results].reverse(), ...(cursor ? m : [])]);
-      setOlder(page.next);
-      setLoaded(true);
+      if (busy.current) return;
+      busy.current = true;
+      setLoading(true);
+      try {
+        const page = await api.timeline(contact.id, cursor);
+        setMessages((m) => {
+          const have = new Set(cursor ? m.map((x) => x.id) : []);
+          return [...[...page.results].reverse().filter((x) => !have.has(x.id)), ...(cursor ? m : [])];
+        });
+        setOlder(page.next);
+        setLoaded(true);
+      } finally {
+        busy.current = false;
+        setLoading(false);
+      }
     },
     [contact.id],
   );
@@ -130,10 +142,6 @@ function ContactTimeline({ contact }: { contact: Contact }) {
     load(null).catch((e) => showToast(`Could not load timeline: ${(e as Error).message}`));
   }, [load, contact.merged_from.length]);
 
-  useEffect(() => {
-    if (ref.current && loaded) ref.current.scrollTop = ref.current.scrollHeight;
-  }, [loaded]);
-
   return (
     <div className="conversation">
       <header className="conv-head">
@@ -142,19 +150,19 @@ function ContactTimeline({ contact }: { contact: Contact }) {
           <span className="muted">Unified timeline across all channels</span>
         </div>
       </header>
-      <div className="timeline" ref={ref} data-testid="timeline">
-        {older && (
-          <div className="timeline-more">
-            <button className="link" onClick={() => void load(older)}>
-              Load older messages
-            </button>
-          </div>
-        )}
-        {loaded && messages.length === 0 && <div className="empty">No messages with this contact yet.</div>}
-        {messages.map((m) => (
-          <TimelineItem key={m.id} m={m} currentConversationId={-1} />
-        ))}
-      </div>
+      <VirtualTimeline
+        key={`${contact.id}-${contact.merged_from.length}`}
+        messages={messages}
+        older={!!older}
+        loading={loading}
+        loaded={loaded}
+        onLoadOlder={() => {
+          if (older) load(older).catch((e) => void showToast(`Could not load older messages: ${(e as Error).message}`));
+        }}
+        contactName={contact.name}
+        currentConversationId={-1}
+        emptyText="No messages with this contact yet."
+      />
     </div>
   );
 }

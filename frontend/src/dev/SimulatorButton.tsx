@@ -1,5 +1,6 @@
 import { Suspense, lazy, useEffect, useState } from "react";
 import type { Me } from "../api/types";
+import { Icon } from "../ui/icons";
 import { simulatorApi } from "./api";
 import type { SimulatorChannels } from "./simulator-logic";
 
@@ -38,7 +39,7 @@ export function SimulatorButton({ me }: { me: Me }) {
         data-testid="simulator-open"
         title="Development only: post a signed webhook as a customer"
       >
-        🧪 Simulate customer
+        <Icon name="simulator" /> Simulate customer
       </button>
       {open && (
         <Suspense fallback={null}>

@@ -3,6 +3,7 @@ import { createPortal } from "react-dom";
 import { ApiError, api, describeError } from "../api/client";
 import type { Inbox } from "../api/types";
 import { channelLabel } from "../ui/format";
+import { Icon } from "../ui/icons";
 import { simulatorApi } from "./api";
 import {
   type SimulatorChannels,
@@ -76,7 +77,7 @@ export default function SimulatorDrawer({ channels, onClose }: { channels: Simul
       <header className="drawer-head">
         <h2 id="simulator-title">Customer simulator</h2>
         <button type="button" className="link" aria-label="Close simulator" onClick={onClose} data-testid="simulator-close">
-          ×
+          <Icon name="close" size={18} />
         </button>
       </header>
       <p className="muted small">

@@ -2,7 +2,8 @@ import { useEffect, useState } from "react";
 import { api } from "../api/client";
 import type { Contact, Conversation } from "../api/types";
 import { ContactPicker } from "../ui/ContactPicker";
-import { CHANNEL_ICON, channelLabel, relativeTime } from "../ui/format";
+import { channelLabel, relativeTime } from "../ui/format";
+import { ChannelIcon, Icon } from "../ui/icons";
 import { navigate } from "../ui/router";
 import { showToast } from "../ui/toast";
 
@@ -103,7 +104,7 @@ export function ContactDetails({
         )}
         {canEdit && !editing && (
           <button className="link" onClick={() => setEditing(true)} aria-label="Edit contact name" data-testid="contact-name-edit">
-            ✎
+            <Icon name="pencil" />
           </button>
         )}
       </div>
@@ -136,7 +137,7 @@ export function ContactDetails({
                 }}
                 data-testid="other-conversation"
               >
-                {CHANNEL_ICON[c.inbox.channel]} {channelLabel(c.inbox.channel)} · #{c.id} · {c.status}{" "}
+                <ChannelIcon channel={c.inbox.channel} /> {channelLabel(c.inbox.channel)} · #{c.id} · {c.status}{" "}
                 <span className="muted small">{relativeTime(c.last_message_at)}</span>
               </a>
             </li>

@@ -3,6 +3,7 @@ import type { Conversation, ConversationStatus, Priority } from "../api/types";
 import { fullTime } from "../ui/format";
 import { patchConversation } from "./actions";
 import { useMeta } from "./meta";
+import { Icon } from "../ui/icons";
 
 const PRIORITIES: Priority[] = ["none", "low", "medium", "high", "urgent"];
 
@@ -110,8 +111,8 @@ export function ConversationActions({ conversation: c }: { conversation: Convers
         </select>
       </label>
       <details className="labels-picker">
-        <summary aria-label="Labels" data-testid="labels-button">
-          🏷 {c.labels.length ? c.labels.join(", ") : "Labels"}
+        <summary aria-label={c.labels.length ? `Labels: ${c.labels.join(", ")}` : "Labels"} data-testid="labels-button">
+          <Icon name="label" /> {c.labels.length ? c.labels.join(", ") : "Labels"}
         </summary>
         <div className="popover" role="group" aria-label="Labels">
           {labels.length === 0 && <p className="muted small">No labels defined yet (an admin can add them).</p>}
@@ -135,7 +136,7 @@ export function ConversationActions({ conversation: c }: { conversation: Convers
       </details>
       {c.status !== "resolved" ? (
         <button className="primary" onClick={() => void patchConversation(c.id, { status: "resolved" })} data-testid="resolve-button" title="Resolve (e)">
-          ✓ Resolve
+          <Icon name="check" /> Resolve
         </button>
       ) : (
         <button onClick={() => void patchConversation(c.id, { status: "open" })} data-testid="reopen-button">

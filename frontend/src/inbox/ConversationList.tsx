@@ -3,7 +3,8 @@ import { memo, useEffect, useRef, useState } from "react";
 import type { Channel, Conversation, ConversationFilter, ConversationStatus, Me, View } from "../api/types";
 import { useInbox } from "../live";
 import { onCommand } from "../ui/commands";
-import { CHANNEL_ICON, channelLabel, fullTime, relativeTime } from "../ui/format";
+import { channelLabel, fullTime, relativeTime } from "../ui/format";
+import { ChannelIcon } from "../ui/icons";
 import { navigate } from "../ui/router";
 import { useNow } from "../ui/useNow";
 import { loadList, loadMore } from "./actions";
@@ -91,6 +92,7 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
               key={v.id}
               role="tab"
               aria-selected={filter.view === v.id}
+              aria-controls="conversation-list"
               className={filter.view === v.id ? "tab active" : "tab"}
               onClick={() => setFilter({ view: v.id })}
               data-testid={`view-tab-${v.id}`}
@@ -139,7 +141,7 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
           </select>
         </div>
       </div>
-      <div className="list-scroll" ref={scrollRef} data-testid="conversation-list" role="list" aria-busy={list.loading}>
+      <div className="list-scroll" ref={scrollRef} data-testid="conversation-list" role="list" aria-label="Conversations" aria-busy={list.loading} id="conversation-list">
         {list.error && (
           <div className="empty error" role="alert">
             Could not load conversations: {list.error}{" "}
@@ -162,6 +164,9 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
                 key={vi.key}
                 data-index={vi.index}
                 className="vrow"
+                role="listitem"
+                aria-setsize={list.next ? -1 : list.items.length}
+                aria-posinset={vi.index + 1}
                 style={{ position: "absolute", top: 0, left: 0, right: 0, height: vi.size, transform: `translateY(${vi.start}px)` }}
               >
                 {c ? (
@@ -189,13 +194,12 @@ const Row = memo(function Row({ c, selected, now, meId }: { c: Conversation; sel
   // The open conversation is being read (its read marker is sent when it opens): never flag it unread.
   const unread = c.unread_count > 0 && !selected;
   const snippet = c.last_message
-    ? `${snippetPrefix(c.last_message, meId)}${c.last_message.kind === "note" ? "📝 " : ""}${c.last_message.text || `[${c.last_message.kind}]`}`
+    ? `${snippetPrefix(c.last_message, meId)}${c.last_message.kind === "note" ? "Note: " : ""}${c.last_message.text || `[${c.last_message.kind}]`}`
     : "No messages yet";
   const waiting = c.waiting_since ? relativeTime(c.waiting_since, now) : relativeTime(c.last_message_at, now);
   return (
     <a
       href={`/conversations/${c.id}`}
-      role="listitem"
       className={`row${selected ? " selected" : ""}${unread ? " unread" : ""}`}
       aria-current={selected ? "true" : undefined}
       aria-label={`${c.contact.name}, ${channelLabel(c.inbox.channel)}${unread ? `, ${c.unread_count} unread` : ""}`}
@@ -210,7 +214,7 @@ const Row = memo(function Row({ c, selected, now, meId }: { c: Conversation; sel
       data-status={c.status}
     >
       <span className={`chan chan-${c.inbox.channel}`} title={`${channelLabel(c.inbox.channel)} · ${c.inbox.name}`} data-testid="channel-badge">
-        {CHANNEL_ICON[c.inbox.channel] ?? "•"}
+        <ChannelIcon channel={c.inbox.channel} size={15} />
       </span>
       <span className="row-main">
         <span className="row-top">

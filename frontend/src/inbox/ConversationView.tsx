@@ -1,6 +1,7 @@
 import type { Conversation, Me } from "../api/types";
 import { activePresence, useInbox } from "../live";
-import { CHANNEL_ICON, channelLabel } from "../ui/format";
+import { channelLabel } from "../ui/format";
+import { ChannelIcon, Icon } from "../ui/icons";
 import { useNow } from "../ui/useNow";
 import { Composer } from "./Composer";
 import { ConversationActions } from "./ConversationActions";
@@ -19,7 +20,7 @@ export function ConversationView({ me, conversation }: { me: Me; conversation: C
         <div className="conv-title">
           <h2>{conversation.contact.name || "Unknown contact"}</h2>
           <span className="muted">
-            {CHANNEL_ICON[conversation.inbox.channel]} {conversation.inbox.name} · {channelLabel(conversation.inbox.channel)} · #
+            <ChannelIcon channel={conversation.inbox.channel} /> {conversation.inbox.name} · {channelLabel(conversation.inbox.channel)} · #
             {conversation.id}
           </span>
         </div>
@@ -33,12 +34,12 @@ export function ConversationView({ me, conversation }: { me: Me; conversation: C
       </header>
       {others.length > 0 && (
         <div className={`presence${replying.length ? " replying" : ""}`} role="status" data-testid="presence-warning">
-          {replying.length > 0 && <span>⚠ {names(replying.map((p) => p.name))} {replying.length > 1 ? "are" : "is"} replying. </span>}
-          {viewing.length > 0 && <span>👁 {names(viewing.map((p) => p.name))} {viewing.length > 1 ? "are" : "is"} viewing.</span>}
+          {replying.length > 0 && <span><Icon name="warning" /> {names(replying.map((p) => p.name))} {replying.length > 1 ? "are" : "is"} replying. </span>}
+          {viewing.length > 0 && <span><Icon name="eye" /> {names(viewing.map((p) => p.name))} {viewing.length > 1 ? "are" : "is"} viewing.</span>}
         </div>
       )}
-      <Timeline conversation={conversation} />
-      {me.can_reply && <Composer key={conversation.id} me={me} conversation={conversation} />}
+      <Timeline key={`timeline-${conversation.contact.id}`} me={me} conversation={conversation} />
+      {me.can_reply && <Composer key={`composer-${conversation.id}`} me={me} conversation={conversation} />}
     </div>
   );
 }

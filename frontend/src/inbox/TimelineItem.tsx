@@ -1,13 +1,15 @@
 import { memo } from "react";
 import type { Attachment, Message } from "../api/types";
-import { CHANNEL_ICON, channelLabel, clockTime, duration, fileSize, fullTime } from "../ui/format";
+import { channelLabel, clockTime, duration, fileSize, fullTime } from "../ui/format";
+import { ChannelIcon, Icon, type IconName } from "../ui/icons";
+import { messageMentions, splitMentions } from "./mentions";
 
-const TICKS: Record<string, { icon: string; label: string }> = {
-  queued: { icon: "◷", label: "Queued" },
-  sent: { icon: "✓", label: "Sent" },
-  delivered: { icon: "✓✓", label: "Delivered" },
-  read: { icon: "✓✓", label: "Read" },
-  failed: { icon: "⚠", label: "Failed" },
+const TICKS: Record<string, { icon: IconName; label: string }> = {
+  queued: { icon: "clock", label: "Queued" },
+  sent: { icon: "check", label: "Sent" },
+  delivered: { icon: "checks", label: "Delivered" },
+  read: { icon: "checks", label: "Read" },
+  failed: { icon: "warning", label: "Failed" },
 };
 
 export function StatusTicks({ m }: { m: Message }) {
@@ -18,10 +20,11 @@ export function StatusTicks({ m }: { m: Message }) {
     <span
       className={`ticks ticks-${m.status}`}
       title={m.status === "failed" ? `Failed: ${m.error_message || m.error_code || "unknown error"}` : `${t.label}${m.provider_status ? ` (${m.provider_status})` : ""}`}
+      role="img"
       aria-label={t.label}
       data-testid="delivery-status"
     >
-      {t.icon}
+      <Icon name={t.icon} size={14} />
     </span>
   );
 }
@@ -38,11 +41,11 @@ function Attachments({ items }: { items: Attachment[] }) {
             </a>
           ) : a.status === "ready" ? (
             <a href={a.url} target="_blank" rel="noreferrer noopener" download={a.filename}>
-              📎 {a.filename} <span className="muted">({fileSize(a.size)})</span>
+              <Icon name="paperclip" size={14} /> {a.filename} <span className="muted">({fileSize(a.size)})</span>
             </a>
           ) : (
             <span>
-              📎 {a.filename} <span className="muted">{a.status === "pending" ? "(processing…)" : "(failed to download)"}</span>
+              <Icon name="paperclip" size={14} /> {a.filename} <span className="muted">{a.status === "pending" ? "(processing…)" : "(failed to download)"}</span>
             </span>
           )}
         </li>
@@ -90,7 +93,7 @@ function CallBody({ m }: { m: Message }) {
   return (
     <div className="call">
       <div className="call-line">
-        <span aria-hidden="true">{isVm ? "📼" : "📞"}</span>{" "}
+        <Icon name={isVm ? "voicemail" : "phone"} />{" "}
         <strong>{isVm ? "Voicemail" : m.direction === "in" ? "Incoming call" : "Outgoing call"}</strong>
         {md.call_status && <span className="muted"> · {String(md.call_status)}</span>}
         {md.duration !== undefined && <span className="muted"> · {duration(Number(md.duration))}</span>}
@@ -109,7 +112,46 @@ function CallBody({ m }: { m: Message }) {
   );
 }
 
-export const TimelineItem = memo(function TimelineItem({ m, currentConversationId }: { m: Message; currentConversationId: number }) {
+function NoteText({ m, meId }: { m: Message; meId?: number }) {
+  const mentions = messageMentions(m.metadata);
+  if (!mentions.length) return <div className="text">{m.text}</div>;
+  return (
+    <div className="text">
+      {splitMentions(m.text, mentions).map((s, i) =>
+        "mention" in s ? (
+          <mark
+            key={i}
+            className={`mention${s.mention.id === meId ? " mention-me" : ""}`}
+            data-testid="mention"
+            data-user-id={s.mention.id}
+          >
+            {s.text}
+          </mark>
+        ) : (
+          <span key={i}>{s.text}</span>
+        ),
+      )}
+      {/* A mention whose name is not in the text (edited away) is still listed. */}
+      {mentions
+        .filter((x) => !m.text.includes(`@${x.name}`))
+        .map((x) => (
+          <mark key={`extra-${x.id}`} className="mention" data-testid="mention" data-user-id={x.id}>
+            {" "}@{x.name}
+          </mark>
+        ))}
+    </div>
+  );
+}
+
+export const TimelineItem = memo(function TimelineItem({
+  m,
+  currentConversationId,
+  meId,
+}: {
+  m: Message;
+  currentConversationId: number;
+  meId?: number;
+}) {
   const common = {
     "data-testid": "timeline-item",
     "data-message-id": m.id,
@@ -135,7 +177,7 @@ export const TimelineItem = memo(function TimelineItem({ m, currentConversationI
       <div className="bubble">
         <div className="item-head">
           <span className={`chan chan-${m.channel}`} title={channelLabel(m.channel)} data-testid="channel-badge">
-            {CHANNEL_ICON[m.channel] ?? "•"} {channelLabel(m.channel)}
+            <ChannelIcon channel={m.channel} size={12} /> {channelLabel(m.channel)}
           </span>
           <span className="who">{m.kind === "note" ? `Note · ${who}` : m.kind === "campaign" ? `Campaign · ${who}` : who}</span>
           {other && <span className="muted small">conv #{m.conversation}</span>}
@@ -144,6 +186,8 @@ export const TimelineItem = memo(function TimelineItem({ m, currentConversationI
           <CallBody m={m} />
         ) : m.channel === "email" && m.kind !== "note" ? (
           <EmailBody m={m} />
+        ) : m.kind === "note" ? (
+          <NoteText m={m} meId={meId} />
         ) : (
           <div className="text">{m.text}</div>
         )}
@@ -156,7 +200,7 @@ export const TimelineItem = memo(function TimelineItem({ m, currentConversationI
         </div>
         {m.status === "failed" && m.direction === "out" && (
           <div className="error-line" role="note" data-testid="message-error">
-            ⚠ Not delivered: {m.error_message || m.error_code || "unknown error"}
+            <Icon name="warning" size={14} /> Not delivered: {m.error_message || m.error_code || "unknown error"}
           </div>
         )}
       </div>

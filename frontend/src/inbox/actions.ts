@@ -154,7 +154,7 @@ export function patchConversation(id: ID, patch: ConversationPatch) {
 }
 
 /** Sends a reply or note; throws ApiError so the composer can show the message inline. */
-export async function sendMessage(conversationId: ID, body: SendMessageBody): Promise<Message> {
+export async function sendMessage(conversationId: ID, body: SendMessageBody | FormData): Promise<Message> {
   const msg = await api.sendMessage(conversationId, body);
   // A live event for this message may already have arrived (with a newer status): keep it.
   store.set((s) =>

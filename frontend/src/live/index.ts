@@ -1,5 +1,5 @@
 import { api } from "../api/client";
-import type { ID, PresenceState } from "../api/types";
+import type { ID, LiveEvent, PresenceState } from "../api/types";
 import { applyEvents, applyPresence, setBaseline } from "./reducer";
 import { LiveClient, inboxSocketUrl } from "./socket";
 import { inboxStore } from "./store";
@@ -10,6 +10,14 @@ export { inboxStore, useInbox } from "./store";
 
 let client: LiveClient | null = null;
 let resyncHandler: (() => void) | null = null;
+
+const eventListeners = new Set<(events: LiveEvent[]) => void>();
+
+/** Be told about every batch of live events after it has been applied to the store. */
+export function onLiveEvents(fn: (events: LiveEvent[]) => void): () => void {
+  eventListeners.add(fn);
+  return () => eventListeners.delete(fn);
+}
 
 export function onResync(fn: () => void) {
   resyncHandler = fn;
@@ -22,7 +30,10 @@ export function startLive() {
     source: api,
     getLastEventId: () => inboxStore.get().lastEventId,
     setBaseline: (id) => inboxStore.set((s) => setBaseline(s, id)),
-    applyEvents: (events) => inboxStore.set((s) => applyEvents(s, events)),
+    applyEvents: (events) => {
+      inboxStore.set((s) => applyEvents(s, events));
+      eventListeners.forEach((fn) => fn(events));
+    },
     onPresence: (frame) => {
       const { conversation, user, state } = frame.data;
       const known = inboxStore.get().presence[String(conversation)]?.[String(user.id)];

@@ -1,5 +1,6 @@
 import { useStore } from "../live/store";
 import { dismissToast, toastStore } from "./toast";
+import { Icon } from "./icons";
 
 export function Toasts() {
   const toasts = useStore(toastStore, (t) => t);
@@ -15,7 +16,7 @@ export function Toasts() {
         >
           <span>{t.text}</span>
           <button className="link" aria-label="Dismiss" onClick={() => dismissToast(t.id)}>
-            ×
+            <Icon name="close" />
           </button>
         </div>
       ))}

@@ -8,14 +8,6 @@ export const CHANNEL_LABEL: Record<string, string> = {
   simulator: "Simulator",
 };
 
-export const CHANNEL_ICON: Record<string, string> = {
-  sms: "💬",
-  email: "✉",
-  voice: "📞",
-  google_business: "G",
-  simulator: "🧪",
-};
-
 export function channelLabel(c: Channel | string | null | undefined): string {
   return c ? (CHANNEL_LABEL[c] ?? c) : "";
 }

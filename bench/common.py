@@ -1,0 +1,237 @@
+"""Shared plumbing for the benchmarks: a fresh database, uvicorn processes, statistics.
+
+Nothing here imports Django: each benchmark runs in its own process, and only `reads` sets
+Django up in-process (on its own database) to count queries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = Path(os.environ.get("HERON_BENCH_LOG_DIR", ROOT / "var" / "bench"))
+# The bench's own table for the baseline endpoint (see bench/baseline_asgi.py).
+BASELINE_TABLE = "bench_baseline"
+# Servers and the load generator share it: the simulator channel signs webhooks with it.
+SECRET_KEY = os.environ.get("SECRET_KEY", "heron-bench-secret-key-not-for-production")
+
+
+class BenchError(RuntimeError):
+    """A benchmark that cannot produce a trustworthy figure says so and stops."""
+
+
+# ----------------------------------------------------------------------------- environment
+def require_env() -> tuple[str, str]:
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        raise BenchError("DATABASE_URL must point at a PostgreSQL server (run `make bench`, or see bench/README.md)")
+    if not redis_url:
+        raise BenchError("REDIS_URL must be set (run `make bench`, or see bench/README.md)")
+    return database_url, redis_url
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def pg_conninfo(url: str) -> str:
+    """psycopg accepts postgres:// URLs; normalise the scheme anyway."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """Drop and create `name` on the server of `server_url`, migrate it, return its URL."""
+    with psycopg.connect(pg_conninfo(server_url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_database(server_url, name)
+    manage("migrate", "--noinput", database_url=url)
+    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE TABLE {} (id bigserial PRIMARY KEY, body text NOT NULL, created_at timestamptz NOT NULL)")
+            .format(sql.Identifier(BASELINE_TABLE))
+        )
+    return url
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(pg_conninfo(server_url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def child_env(database_url: str, **overrides: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+        HERON_LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        HERON_VAR_DIR=str(LOG_DIR / "var"),
+        SECRET_KEY=SECRET_KEY,
+    )
+    env.update(overrides)
+    return env
+
+
+def manage(*args: str, database_url: str, **env: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=child_env(database_url, **env),
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def create_user(database_url: str, email: str, role: str, teams: list[str] = ()) -> str:
+    """A Heron user through the public command; returns its API token."""
+    args = ["create_agent", email, "--role", role, "--print-token"]
+    for team in teams:
+        args += ["--team", team]
+    return manage(*args, database_url=database_url).strip().splitlines()[-1]
+
+
+def sms_adapter_present() -> bool:
+    return (ROOT / "channels_adapters" / "twilio_sms" / "webhooks.py").exists()
+
+
+# ----------------------------------------------------------------------------- processes
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """One uvicorn process (one worker) serving the bench wrapper around Heron's ASGI app."""
+
+    def __init__(self, database_url: str, redis_url: str, *, name: str, app: str = "bench.baseline_asgi:app",
+                 **env_overrides: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws/inbox/"
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / f"{name}.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        env = child_env(
+            database_url, REDIS_URL=redis_url, PUBLIC_BASE_URL=self.url, ALLOWED_HOSTS="127.0.0.1,localhost",
+            CELERY_TASK_ALWAYS_EAGER="1", **env_overrides,
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", "1", "--log-level", "warning", "--no-access-log"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"uvicorn exited:\n{self.output()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise BenchError(f"uvicorn did not start:\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# ----------------------------------------------------------------------------- numbers
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    """A Markdown table, readable on a terminal too."""
+    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row):
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+    out = [line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += [line(row) for row in cells[1:]]
+    return "\n".join(out)
+
+
+def machine_info(database_url: str | None = None) -> dict:
+    mem_gib = None
+    try:
+        for row in Path("/proc/meminfo").read_text().splitlines():
+            if row.startswith("MemTotal:"):
+                mem_gib = round(int(row.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    info = {
+        "date": subprocess.run(["date", "-u", "+%Y-%m-%d %H:%M UTC"], capture_output=True, text=True).stdout.strip(),
+        "cpus": os.cpu_count(),
+        "memory_gib": mem_gib,
+        "arch": platform.machine(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "postgresql": None,
+        "redis": None,
+    }
+    if database_url:
+        try:
+            with psycopg.connect(pg_conninfo(database_url)) as conn:
+                info["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
+        except psycopg.Error:
+            pass
+    if shutil.which("redis-server"):
+        out = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout
+        info["redis"] = next((w.split("=", 1)[1] for w in out.split() if w.startswith("v=")), None)
+    return info
+
+
+def write_json(path: str | None, data: dict) -> None:
+    if path:
+        Path(path).write_text(json.dumps(data, indent=2, default=str))

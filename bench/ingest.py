@@ -1,0 +1,235 @@
+"""Ingest throughput: signed inbound SMS webhooks end to end vs one bare INSERT per request.
+
+Fresh database, one uvicorn process (one worker) serving bench.baseline_asgi:app (Heron plus the
+baseline endpoints), REDIS_URL set (channels-redis publishes every event), Celery eager. The load
+generator keeps `--concurrency` requests in flight over keep-alive connections (httpx).
+
+    python -m bench.ingest [--n 2000] [--concurrency 16] [--quick]
+
+Target: Heron's webhook rate / baseline rate >= 0.5. Afterwards the stored message count must
+equal the number of webhooks sent, or the benchmark fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+
+from bench.common import (  # noqa: E402
+    BASELINE_TABLE,
+    BenchError,
+    Server,
+    create_user,
+    drop_database,
+    fresh_database,
+    machine_info,
+    ms,
+    percentile,
+    pg_conninfo,
+    require_env,
+    table,
+    write_json,
+)
+from bench.webhooks import Webhook, WebhookFactory, sender_number  # noqa: E402
+
+DB_NAME = "heron_bench_ingest"
+TARGET_RATIO = 0.5
+WARMUP = 50
+
+
+async def fire(base_url: str, requests: list[tuple[str, bytes, dict]], concurrency: int) -> dict:
+    """POST every request with `concurrency` in flight; returns elapsed time, latencies and failures."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    queue = iter(requests)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+
+        async def worker():
+            for path, body, headers in queue:
+                start = time.perf_counter()
+                try:
+                    response = await client.post(path, content=body, headers=headers)
+                except httpx.HTTPError as exc:
+                    failures.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                latencies.append(time.perf_counter() - start)
+                if response.status_code >= 300:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return {"requests": len(requests), "elapsed": elapsed, "latencies": latencies, "failures": failures}
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Rounds of one kind → one figure: total requests / total time."""
+    requests = sum(r["requests"] for r in runs)
+    elapsed = sum(r["elapsed"] for r in runs)
+    latencies = [x for r in runs for x in r["latencies"]]
+    failures = [x for r in runs for x in r["failures"]]
+    return {
+        "requests": requests, "seconds": round(elapsed, 2), "rate": round(requests / elapsed, 1),
+        "round_rates": [round(r["requests"] / r["elapsed"], 1) for r in runs],
+        "p50_ms": ms(percentile(latencies, 50)), "p99_ms": ms(percentile(latencies, 99)),
+        "failures": len(failures), "first_failures": failures[:3],
+    }
+
+
+def as_requests(webhooks: list[Webhook]) -> list[tuple[str, bytes, dict]]:
+    return [(w.path, w.body, w.headers) for w in webhooks]
+
+
+def baseline_requests(n: int, path: str, like: list[Webhook]) -> list[tuple[str, bytes, dict]]:
+    """Bodies of the same size as the webhooks, so both sides move the same bytes."""
+    return [(path, like[i % len(like)].body, {"Content-Type": "application/octet-stream"}) for i in range(n)]
+
+
+def run(args) -> dict:
+    server_url, redis_url = require_env()
+    db_url = fresh_database(server_url, DB_NAME)
+    admin_token = create_user(db_url, "bench@x", "admin")
+    env = {"DB_CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}
+    with Server(db_url, redis_url, name="ingest", **env) as server:
+        factory = WebhookFactory(server.url, admin_token)
+        if factory.note:
+            print(f"NOTE: {factory.note}", flush=True)
+        senders = max(1, args.n // 4)
+        warm = [factory.build(i, sender_number(10_000 + i)) for i in range(WARMUP)]
+        hooks = [factory.build(i, sender_number(i % senders)) for i in range(args.n)]
+
+        asyncio.run(fire(server.url, as_requests(warm), args.concurrency))
+        asyncio.run(fire(server.url, baseline_requests(WARMUP, "/bench/baseline/", hooks), args.concurrency))
+        asyncio.run(fire(server.url, baseline_requests(WARMUP, "/bench/baseline-django/", hooks), args.concurrency))
+
+        print(f"ingest: {args.n} {factory.channel} webhooks, {args.concurrency} in flight, "
+              f"{senders} senders, {args.rounds} interleaved rounds ...", flush=True)
+        # Interleaved rounds, so a neighbour's load on this machine hits every side alike.
+        runs: dict[str, list[dict]] = {"heron": [], "baseline": [], "django_floor": []}
+        per_round = -(-args.n // args.rounds)
+        for start in range(0, args.n, per_round):
+            chunk = hooks[start:start + per_round]
+            runs["heron"].append(asyncio.run(fire(server.url, as_requests(chunk), args.concurrency)))
+            for kind, path in [("baseline", "/bench/baseline/"), ("django_floor", "/bench/baseline-django/")]:
+                runs[kind].append(
+                    asyncio.run(fire(server.url, baseline_requests(len(chunk), path, chunk), args.concurrency))
+                )
+        heron, baseline, django_floor = (summarize(runs[k]) for k in ("heron", "baseline", "django_floor"))
+        server_log = server.output()
+
+    inbox_id = factory.inbox["id"]
+    with psycopg.connect(pg_conninfo(db_url)) as conn:
+        stored = conn.execute(
+            "SELECT count(*), count(DISTINCT external_id) FROM inbox_message WHERE inbox_id = %s", [inbox_id]
+        ).fetchone()
+        raw = dict(conn.execute("SELECT result, count(*) FROM inbox_rawinboundevent GROUP BY result").fetchall())
+        contacts = conn.execute("SELECT count(*) FROM inbox_contact").fetchone()[0]
+        events = conn.execute("SELECT count(*) FROM inbox_event WHERE type = 'message.created'").fetchone()[0]
+        baseline_rows = conn.execute(f"SELECT count(*) FROM {BASELINE_TABLE}").fetchone()[0]
+
+    expected = args.n + WARMUP
+    problems = []
+    if heron["failures"]:
+        problems.append(f"{heron['failures']} webhook requests failed, e.g. {heron['first_failures']}")
+    if baseline["failures"] or django_floor["failures"]:
+        problems.append(f"baseline requests failed: {baseline['first_failures'] or django_floor['first_failures']}")
+    if stored[0] != expected or stored[1] != expected:
+        problems.append(f"stored {stored[0]} messages ({stored[1]} distinct ids), expected {expected}")
+    if events != expected:
+        problems.append(f"{events} message.created events, expected {expected}")
+    if baseline_rows != 2 * (expected):
+        problems.append(f"baseline table holds {baseline_rows} rows, expected {2 * expected}")
+    if "Traceback" in server_log:
+        problems.append("the server logged a traceback: see var/bench/ingest.log")
+
+    ratio = heron["rate"] / baseline["rate"]
+    result = {
+        "benchmark": "ingest",
+        "channel": factory.channel,
+        "note": factory.note,
+        "n": args.n,
+        "concurrency": args.concurrency,
+        "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default (0)",
+        "heron": heron,
+        "baseline": baseline,
+        "django_floor": django_floor,
+        "ratio": round(ratio, 3),
+        "ratio_vs_django_floor": round(heron["rate"] / django_floor["rate"], 3),
+        "target": f"ratio >= {TARGET_RATIO}",
+        "meets_target": ratio >= TARGET_RATIO,
+        "verified": {"messages": stored[0], "expected": expected, "raw_events": raw, "contacts": contacts,
+                     "message_created_events": events, "baseline_rows": baseline_rows},
+        "problems": problems,
+        "machine": machine_info(db_url),
+    }
+    if not args.keep_db:
+        drop_database(server_url, DB_NAME)
+    return result
+
+
+def report(result: dict) -> str:
+    rows = [
+        [f"Heron {result['channel']} webhook", result["heron"]["rate"], result["heron"]["p50_ms"],
+         result["heron"]["p99_ms"], result["heron"]["failures"]],
+        ["baseline: 1 INSERT (async psycopg)", result["baseline"]["rate"], result["baseline"]["p50_ms"],
+         result["baseline"]["p99_ms"], result["baseline"]["failures"]],
+        ["reference: 1 INSERT in Django's sync thread", result["django_floor"]["rate"],
+         result["django_floor"]["p50_ms"], result["django_floor"]["p99_ms"], result["django_floor"]["failures"]],
+    ]
+    lines = [
+        table(["endpoint", "req/s", "p50 ms", "p99 ms", "failed"], rows),
+        "",
+        f"ratio Heron / baseline = {result['ratio']} (target >= {TARGET_RATIO}: "
+        f"{'MET' if result['meets_target'] else 'NOT MET'}); "
+        f"Heron / Django-thread reference = {result['ratio_vs_django_floor']}",
+        f"verified: {result['verified']['messages']} messages stored for {result['verified']['expected']} "
+        f"webhooks sent (incl. {WARMUP} warm-up), raw events {result['verified']['raw_events']}, "
+        f"{result['verified']['contacts']} contacts",
+    ]
+    if result["note"]:
+        lines.insert(0, f"NOTE: {result['note']}")
+    for problem in result["problems"]:
+        lines.append(f"PROBLEM: {problem}")
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=None, help="webhooks to send (default 1500, --quick 300)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved Heron/baseline rounds")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--conn-max-age", type=int, default=None,
+                        help="DB_CONN_MAX_AGE for the server (default: the app's default)")
+    parser.add_argument("--keep-db", action="store_true", help=f"keep the {DB_NAME} database afterwards")
+    parser.add_argument("--json", help="also write the result as JSON to this file")
+    args = parser.parse_args(argv)
+    if args.n is None:
+        args.n = 300 if args.quick else 1500
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        result = run(args)
+    except BenchError as exc:
+        print(f"ingest benchmark FAILED: {exc}", file=sys.stderr)
+        return 2
+    print(report(result))
+    write_json(args.json, result)
+    return 1 if result["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+"""Realtime latency: webhook POST sent → `message.created` received on 50 websockets.
+
+Two uvicorn processes on one fresh database with the Redis channel layer (channels-redis). The
+websockets are spread over both (half admins, half agents of the inbox's team, `Authorization:
+Token` header); every webhook goes to the first, so half the sockets exercise the cross-process
+path. Webhooks are sent open-loop at `--rate` per second for `--seconds` (a slow response never
+lowers the offered rate). Listeners run in their own processes (one per server) so their work does
+not delay the sender; times come from CLOCK_MONOTONIC, which all processes share.
+
+    python -m bench.realtime [--clients 50] [--rate 100] [--seconds 10] [--quick]
+
+Target: p99 <= 50 ms, and every client receives every message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+
+from bench.common import (  # noqa: E402
+    BenchError,
+    Server,
+    create_user,
+    drop_database,
+    fresh_database,
+    machine_info,
+    ms,
+    percentile,
+    require_env,
+    table,
+    write_json,
+)
+from bench.webhooks import WebhookFactory, sender_number  # noqa: E402
+
+DB_NAME = "heron_bench_realtime"
+TARGET_P99_MS = 50
+TEAM = "Bench"
+
+
+# ----------------------------------------------------------------------------- listeners
+def listen(ws_url: str, tokens: list[str], ready, stop, results, counter) -> None:
+    """Process entry point: hold one websocket per token, record (client, external_id, t) per event."""
+    asyncio.run(_listen(ws_url, tokens, ready, stop, results, counter))
+
+
+async def _listen(ws_url: str, tokens: list[str], ready, stop, results, counter) -> None:
+    from websockets.asyncio.client import connect
+
+    received: list[tuple[int, str, float]] = []
+    errors: list[str] = []
+    sockets = []
+    for token in tokens:
+        ws = await connect(ws_url, additional_headers={"Authorization": f"Token {token}"}, max_size=2**22)
+        hello = json.loads(await ws.recv())
+        if hello.get("type") != "hello":
+            raise RuntimeError(f"expected hello, got {hello}")
+        sockets.append(ws)
+    ready.set()
+
+    async def reader(index: int, ws) -> None:
+        try:
+            async for raw in ws:
+                now = time.monotonic()
+                frame = json.loads(raw)
+                if frame.get("type") == "message.created":
+                    received.append((index, frame["data"]["message"]["external_id"], now))
+                    with counter.get_lock():
+                        counter.value += 1
+        except Exception as exc:  # noqa: BLE001 - reported, not fatal
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    tasks = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
+    while not stop.is_set():
+        await asyncio.sleep(0.05)
+    for ws in sockets:
+        await ws.close()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    results.put({"received": received, "errors": errors[:5], "clients": len(sockets)})
+
+
+# ----------------------------------------------------------------------------- sender
+async def send_open_loop(server_url: str, hooks, rate: float, max_in_flight: int) -> dict:
+    """POST at `rate`/s on a fixed schedule, at most `max_in_flight` outstanding (else wait for one)."""
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+    failures: list[str] = []
+    slots = asyncio.Semaphore(max_in_flight)
+    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
+    async with httpx.AsyncClient(base_url=server_url, limits=limits, timeout=60) as client:
+
+        async def post(hook) -> None:
+            try:
+                start = time.monotonic()
+                sent_at[hook.external_id] = start
+                try:
+                    response = await client.post(hook.path, content=hook.body, headers=hook.headers)
+                except httpx.HTTPError as exc:
+                    failures.append(f"{type(exc).__name__}: {exc}")
+                    return
+                latencies.append(time.monotonic() - start)
+                if response.status_code >= 300:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+            finally:
+                slots.release()
+
+        tasks = []
+        t0 = time.monotonic() + 0.05
+        for i, hook in enumerate(hooks):
+            delay = t0 + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await slots.acquire()
+            tasks.append(asyncio.create_task(post(hook)))
+        scheduled = time.monotonic() - t0
+        await asyncio.gather(*tasks)
+    return {"sent_at": sent_at, "latencies": latencies, "failures": failures,
+            "achieved_rate": round(len(hooks) / max(scheduled, 1e-9), 1) if len(hooks) > 1 else None}
+
+
+def drain(counter, expected: int, grace: float) -> None:
+    """Wait until the sockets have every event sent so far (a backlog must not spill into the next
+    phase), at most 120 s; then `grace` seconds more for strays."""
+    deadline = time.monotonic() + 120
+    while counter.value < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(grace)
+
+
+# ----------------------------------------------------------------------------- analysis
+def stats(values: list[float]) -> dict:
+    return {"n": len(values), "p50_ms": ms(percentile(values, 50)), "p90_ms": ms(percentile(values, 90)),
+            "p99_ms": ms(percentile(values, 99)), "max_ms": ms(max(values)) if values else None}
+
+
+def analyze(collected: list[dict], sent: dict, clients: int, problems: list[str], label: str) -> dict:
+    """Latencies of one phase's messages; listener 0 holds the sockets on the webhook's process."""
+    sent_at = sent["sent_at"]
+    same, cross, seen = [], [], set()
+    duplicates = 0
+    for which, result in enumerate(collected):
+        for client, external_id, at in result["received"]:
+            if external_id not in sent_at:
+                continue  # warm-up, or the other phase
+            key = (which, client, external_id)
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
+            (same if which == 0 else cross).append(at - sent_at[external_id])
+    expected = clients * len(sent_at)
+    if sent["failures"]:
+        problems.append(f"{label}: {len(sent['failures'])} webhooks failed, e.g. {sent['failures'][:2]}")
+    if len(same) + len(cross) != expected:
+        problems.append(f"{label}: {expected - len(same) - len(cross)} of {expected} deliveries missing")
+    if duplicates:
+        problems.append(f"{label}: {duplicates} duplicate deliveries")
+    return {"all": stats(same + cross), "same_process": stats(same), "cross_process": stats(cross),
+            "webhook_response": stats(sent["latencies"])}
+
+
+# ----------------------------------------------------------------------------- run
+def run(args) -> dict:
+    server_url, redis_url = require_env()
+    db_url = fresh_database(server_url, DB_NAME)
+    admin_token = create_user(db_url, "bench@x", "admin")
+    agent_token = create_user(db_url, "agent@x", "agent", teams=[TEAM])
+    env = {"DB_CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}
+    servers = [Server(db_url, redis_url, name=f"realtime-{i}", **env) for i in range(2)]
+    ctx = multiprocessing.get_context("spawn")
+    listeners = []
+    try:
+        factory = WebhookFactory(servers[0].url, admin_token, team=TEAM)
+        if factory.note:
+            print(f"NOTE: {factory.note}", flush=True)
+        results = ctx.Queue()
+        stop = ctx.Event()
+        counter = ctx.Value("q", 0)
+        per_server = [args.clients // 2 + args.clients % 2, args.clients // 2]
+        for server, count in zip(servers, per_server, strict=True):
+            tokens = [admin_token if i % 2 == 0 else agent_token for i in range(count)]
+            ready = ctx.Event()
+            proc = ctx.Process(target=listen, args=(server.ws_url, tokens, ready, stop, results, counter),
+                               daemon=True)
+            proc.start()
+            listeners.append((proc, ready, server))
+        for _proc, ready, _server in listeners:
+            if not ready.wait(60):
+                raise BenchError("websocket clients did not connect within 60 s")
+
+        total = int(args.rate * args.seconds)
+        warm = [factory.build(i, sender_number(5000 + i)) for i in range(20)]
+        hooks = [factory.build(i, sender_number(i % 200)) for i in range(total)]
+        asyncio.run(send_open_loop(servers[0].url, warm, 20, args.max_in_flight))
+        drain(counter, args.clients * len(warm), args.grace)
+        print(f"realtime: {args.clients} websockets on 2 processes, {total} {factory.channel} webhooks "
+              f"at {args.rate}/s ...", flush=True)
+        sent = asyncio.run(send_open_loop(servers[0].url, hooks, args.rate, args.max_in_flight))
+        drain(counter, args.clients * (len(warm) + len(hooks)), args.grace)
+        low = None
+        if args.low_rate:
+            # The same path well below capacity: fan-out latency without a queue in front of it.
+            low_hooks = [factory.build(i, sender_number(i % 200)) for i in range(int(args.low_rate * args.seconds))]
+            print(f"realtime: then {len(low_hooks)} webhooks at {args.low_rate}/s ...", flush=True)
+            low = asyncio.run(send_open_loop(servers[0].url, low_hooks, args.low_rate, args.max_in_flight))
+            drain(counter, args.clients * (len(warm) + len(hooks) + len(low_hooks)), args.grace)
+        stop.set()
+        collected = [results.get(timeout=60) for _ in listeners]
+        logs = "".join(server.output() for server in servers)
+    finally:
+        for proc, _ready, _server in listeners:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+        for server in servers:
+            server.stop()
+
+    clients = sum(r["clients"] for r in collected)
+    problems = [f"websocket errors: {r['errors']}" for r in collected if r["errors"]]
+    if "Traceback" in logs:
+        problems.append("a server logged a traceback: see var/bench/realtime-*.log")
+    main = analyze(collected, sent, clients, problems, f"at {args.rate}/s")
+    slow = analyze(collected, low, clients, problems, f"at {args.low_rate}/s") if low else None
+    saturated = bool(sent["achieved_rate"] and sent["achieved_rate"] < 0.95 * args.rate)
+    result = {
+        "benchmark": "realtime",
+        "channel": factory.channel,
+        "note": factory.note,
+        "clients": clients,
+        "rate": args.rate,
+        "achieved_rate": sent["achieved_rate"],
+        "saturated": saturated,
+        "max_in_flight": args.max_in_flight,
+        "messages": len(hooks),
+        "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default (0)",
+        **main,
+        "low_rate": {"rate": args.low_rate, "achieved_rate": low["achieved_rate"], **slow} if low else None,
+        "target": f"p99 <= {TARGET_P99_MS} ms",
+        "meets_target": (not saturated and main["all"]["n"] > 0 and main["all"]["p99_ms"] <= TARGET_P99_MS
+                         and not problems),
+        "problems": problems,
+        "machine": machine_info(db_url),
+    }
+    if not args.keep_db:
+        drop_database(server_url, DB_NAME)
+    return result
+
+
+def _rows(phase: dict) -> list[list]:
+    rows = []
+    for key, label in [("all", "all deliveries"), ("same_process", "socket on the webhook's process"),
+                       ("cross_process", "socket on the other process"),
+                       ("webhook_response", "webhook HTTP response")]:
+        s = phase[key]
+        rows.append([label, s["n"], s["p50_ms"], s["p90_ms"], s["p99_ms"], s["max_ms"]])
+    return rows
+
+
+def report(result: dict) -> str:
+    head = ["webhook sent → message.created", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"]
+    lines = [
+        f"At {result['rate']}/s offered (achieved {result['achieved_rate']}/s, at most {result['max_in_flight']} "
+        f"webhooks in flight), {result['messages']} {result['channel']} webhooks, {result['clients']} websockets:",
+        table(head, _rows(result)),
+        f"target p99 <= {TARGET_P99_MS} ms at {result['rate']}/s: {'MET' if result['meets_target'] else 'NOT MET'}",
+    ]
+    if result["saturated"]:
+        lines.append(f"FINDING: one Heron process could not take {result['rate']} webhooks/s "
+                     f"(achieved {result['achieved_rate']}/s): the latencies above are mostly queueing")
+    if result["low_rate"]:
+        low = result["low_rate"]
+        lines += ["", f"At {low['rate']}/s offered (achieved {low['achieved_rate']}/s), below capacity:",
+                  table(head, _rows(low))]
+    if result["note"]:
+        lines.insert(0, f"NOTE: {result['note']}")
+    for problem in result["problems"]:
+        lines.append(f"PROBLEM: {problem}")
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=100, help="webhooks per second")
+    parser.add_argument("--seconds", type=float, default=None, help="how long to send (default 10, --quick 3)")
+    parser.add_argument("--max-in-flight", type=int, default=32,
+                        help="webhooks outstanding at most; beyond it the sender waits (and the rate drops)")
+    parser.add_argument("--low-rate", type=float, default=5,
+                        help="then the same at this low rate (0: skip), to see fan-out without queueing")
+    parser.add_argument("--grace", type=float, default=1,
+                        help="seconds to wait for strays once every expected event has arrived")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--conn-max-age", type=int, default=None,
+                        help="DB_CONN_MAX_AGE for the servers (default: the app's default)")
+    parser.add_argument("--keep-db", action="store_true", help=f"keep the {DB_NAME} database afterwards")
+    parser.add_argument("--json", help="also write the result as JSON to this file")
+    args = parser.parse_args(argv)
+    if args.seconds is None:
+        args.seconds = 3 if args.quick else 10
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        result = run(args)
+    except BenchError as exc:
+        print(f"realtime benchmark FAILED: {exc}", file=sys.stderr)
+        return 2
+    print(report(result))
+    write_json(args.json, result)
+    return 1 if result["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
