@@ -1,9 +1,17 @@
-"""What every adapter's webhook does after its own signature check: keep the raw request, then process it."""
+"""What every adapter shares: keeping and processing a verified webhook, reading a JSON body strictly,
+and downloading a customer's media file from the provider's storage."""
 
+import json
+
+import httpx
 from django.http import HttpRequest, JsonResponse
 
+from channels_adapters.base import PermanentSendError, TransientSendError
 from inbox.models import Inbox
-from inbox.services.raw_events import process_raw_event, store_raw_event
+from inbox.services.raw_events import BadPayload, process_raw_event, store_raw_event
+
+# Far above any provider's own cap (Twilio's MMS total is 5 MB): anything larger is not a customer's file.
+MAX_MEDIA_BYTES = 25 * 1024 * 1024
 
 
 def store_and_process(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None):
@@ -22,3 +30,38 @@ def store_and_process(request: HttpRequest, *, channel: str, endpoint: str, inbo
 
 def forbidden(reason: str) -> JsonResponse:
     return JsonResponse({"detail": reason}, status=403)
+
+
+def json_object(body: bytes) -> dict:
+    """A webhook body that must be a JSON object; anything else is a BadPayload."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadPayload(f"Body is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise BadPayload("Body must be a JSON object")
+    return payload
+
+
+def download_media(url: str, *, provider: str, auth: tuple[str, str] | None = None) -> tuple[bytes, str]:
+    """GET a provider-held file, following redirects; returns (content, Content-Type).
+
+    5xx, 429 and network errors raise TransientSendError (retried); other refusals raise
+    PermanentSendError (the download is marked failed with the reason), as does a file over MAX_MEDIA_BYTES.
+    """
+    try:
+        with httpx.stream("GET", url, auth=auth, follow_redirects=True, timeout=30) as response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise TransientSendError(f"{provider} media server answered {response.status_code}")
+            if response.status_code >= 400:
+                raise PermanentSendError(f"{provider} refused the media download ({response.status_code})",
+                                         code=str(response.status_code))
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_MEDIA_BYTES:
+                    raise PermanentSendError(f"Media is larger than {MAX_MEDIA_BYTES} bytes")
+                chunks.append(chunk)
+            return b"".join(chunks), response.headers.get("Content-Type", "")
+    except httpx.HTTPError as exc:
+        raise TransientSendError(f"Could not download media: {exc}") from exc

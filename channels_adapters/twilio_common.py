@@ -1,22 +1,27 @@
-"""What every Twilio adapter shares: the webhook signature check, the REST client, media downloads.
+"""What every Twilio adapter shares: the webhook signature check, the REST client, media downloads,
+and strict reading of webhook form bodies.
 
-Nothing here knows about SMS or voice; the adapters in `twilio_sms/` (and later `twilio_voice/`) use it.
+Nothing here knows about SMS or voice; the adapters in `twilio_sms/` and `twilio_voice/` use it.
 """
 
 from __future__ import annotations
 
-import httpx
+import re
+from urllib.parse import parse_qs, urlsplit
+
 from django.conf import settings
 from django.http import HttpRequest
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from channels_adapters.base import PermanentSendError, TransientSendError
+from channels_adapters.base import PermanentSendError
+from channels_adapters.common import download_media
+from inbox.services.identities import InvalidIdentity, normalize_phone
+from inbox.services.raw_events import BadPayload
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
-# Twilio caps MMS at 5 MB in total; anything far larger is not a Twilio media file.
-MAX_MEDIA_BYTES = 25 * 1024 * 1024
+SID_RE = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")
 REST_TIMEOUT_SECONDS = 15
 
 
@@ -79,23 +84,49 @@ def fetch_media(url: str, credentials: dict) -> tuple[bytes, str]:
     """Download a Twilio-held file with Basic Auth (AccountSid:AuthToken), following redirects.
 
     Twilio answers with a redirect to its storage; httpx drops the Authorization header when the
-    redirect leaves the origin. 5xx, 429 and network errors raise TransientSendError (retried);
-    other refusals raise PermanentSendError (the download is marked failed with the reason).
+    redirect leaves the origin.
     """
     auth = (credentials.get("account_sid", ""), credentials.get("auth_token", ""))
+    return download_media(url, provider="Twilio", auth=auth)
+
+
+# ------------------------------------------------------------------ webhook bodies (form-encoded)
+def form(body: bytes) -> dict[str, list[str]]:
+    """A stored raw body, parsed strictly: what Django would decode with replacement characters is refused."""
     try:
-        with httpx.stream("GET", url, auth=auth, follow_redirects=True, timeout=30) as response:
-            if response.status_code >= 500 or response.status_code == 429:
-                raise TransientSendError(f"Twilio media server answered {response.status_code}")
-            if response.status_code >= 400:
-                raise PermanentSendError(f"Twilio refused the media download ({response.status_code})",
-                                         code=str(response.status_code))
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_MEDIA_BYTES:
-                    raise PermanentSendError(f"Media is larger than {MAX_MEDIA_BYTES} bytes")
-                chunks.append(chunk)
-            return b"".join(chunks), response.headers.get("Content-Type", "")
-    except httpx.HTTPError as exc:
-        raise TransientSendError(f"Could not download media: {exc}") from exc
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict",
+                        max_num_fields=500)
+    except UnicodeDecodeError as exc:
+        raise BadPayload("The request body is not valid UTF-8 form data") from exc
+    except ValueError as exc:
+        raise BadPayload(f"The request body is not valid form data: {exc}") from exc
+
+
+def param(params: dict[str, list[str]], name: str, *, required: bool = False, limit: int = 255) -> str:
+    """The first value of a form parameter, as sent (not stripped)."""
+    value = (params.get(name) or [""])[0]
+    if required and not value.strip():
+        raise BadPayload(f"'{name}' is missing")
+    if len(value) > limit:
+        raise BadPayload(f"'{name}' is longer than {limit} characters")
+    return value
+
+
+def valid_sid(value: str, name: str) -> str:
+    if not SID_RE.match(value):
+        raise BadPayload(f"'{name}' is not a Twilio SID")
+    return value
+
+
+def valid_phone(value: str, name: str) -> str:
+    """The parameter's phone number in E.164."""
+    try:
+        return normalize_phone(value)
+    except InvalidIdentity as exc:
+        raise BadPayload(f"'{name}' is not a phone number: {value!r}") from exc
+
+
+def valid_http_url(value: str, name: str) -> str:
+    if urlsplit(value).scheme not in ("http", "https"):
+        raise BadPayload(f"'{name}' is not an http(s) URL")
+    return value

@@ -99,6 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": int(os.environ.get("HERON_DB_POOL_MAX", "20")),
             "timeout": float(os.environ.get("HERON_DB_POOL_TIMEOUT", "10")),
         }
+    # Server-side parameters let psycopg prepare the hot queries on each pooled connection: the
+    # inbox list's plan costs more to make than to run.
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = env_bool("HERON_DB_SERVER_SIDE_BINDING", True)
 else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}

@@ -1,4 +1,5 @@
-"""Shared fixtures: people of every role, inboxes, API clients, and real server processes.
+"""Shared fixtures: people of every role, inboxes, API clients, and real server processes; the fake
+providers' fixtures (`fake_twilio`, `fake_google`, `service_account`, …) come from tests/fakes/.
 
 Tests that talk to a real server process must use `transactional_db` so the server sees the rows.
 """
@@ -20,6 +21,8 @@ from inbox.models import Inbox, Role, Team
 from inbox.services.ingest import record_inbound
 from inbox.services.people import create_agent
 from tests.support.servers import Server
+
+pytest_plugins = ["tests.fakes.twilio", "tests.fakes.google"]
 
 # In this process, tasks run inline and the simulator does not call back a server that is not there;
 # server and worker processes started by tests get their own settings through the environment.

@@ -21,14 +21,8 @@ from channels_adapters.google_business import simulate as google_simulate
 from channels_adapters.google_reviews.poller import poll_inbox
 from inbox.models import Conversation, Identity, Inbox, Message, MessageKind, RawInboundEvent, Status
 from tests.conftest import session_cookie_for
-from tests.fakes import google as fakes
 from tests.fakes.google import FakeGoogle, make_service_account
 from tests.support.ws import assert_nothing_received, open_socket, receive_until
-
-# The fake Google's fixtures, made visible to pytest in this module.
-fake_google = fakes.fake_google
-fake_google_server = fakes.fake_google_server
-service_account = fakes.service_account
 
 WEBHOOK = "/webhooks/google/business-messages/"
 AGENT = "brands/1111/agents/2222"

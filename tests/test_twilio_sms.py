@@ -16,7 +16,6 @@ from twilio.request_validator import RequestValidator
 from channels_adapters import twilio_common
 from channels_adapters.twilio_sms.parse import MAX_BODY_CHARS
 from inbox.models import Attachment, Conversation, Identity, Inbox, Message, MessageKind, RawInboundEvent
-from tests.fakes import twilio as fakes
 from tests.fakes.twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -25,38 +24,22 @@ from tests.fakes.twilio import (
     FakeTwilio,
     inbound_params,
     new_sid,
+    post_twilio,
     signature,
     status_params,
+    twilio_inbox,
 )
-
-# The fake Twilio's fixtures, made visible to pytest in this module.
-fake_twilio = fakes.fake_twilio
-fake_twilio_server = fakes.fake_twilio_server
 
 INBOUND = "/webhooks/twilio/sms/"
 STATUS = "/webhooks/twilio/sms/status/"
-FORM = "application/x-www-form-urlencoded"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
 
 @pytest.fixture
 def sms_inbox(support, fake_twilio: FakeTwilio) -> Inbox:
-    inbox = Inbox(name="SMS", channel="sms", address=INBOX_NUMBER, team=support)
-    inbox.credentials = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
-    inbox.save()
+    inbox = twilio_inbox(support, channel="sms", name="SMS")
     fake_twilio.add_account(ACCOUNT_SID, AUTH_TOKEN)
     return inbox
-
-
-def post_twilio(client, path: str, params: dict, *, token: str = AUTH_TOKEN, signed_url: str | None = None,
-                sig: str | None = None, body: bytes | str | None = None, **headers):
-    url = signed_url or settings.PUBLIC_BASE_URL + path
-    if sig is None:
-        sig = signature(url, params, token)
-    if sig:
-        headers["X-Twilio-Signature"] = sig
-    return client.post(path, data=body if body is not None else urlencode(params), content_type=FORM,
-                       headers=headers)
 
 
 def reply(client_for, user, conversation: Conversation, text: str = "Your parcel ships today."):

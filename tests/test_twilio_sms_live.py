@@ -7,7 +7,6 @@ twilio-python (TWILIO_API_BASE_URL). The last tests run the `make run` set-up: H
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -16,7 +15,6 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
 from inbox.models import Attachment, Identity, Inbox, Message, RawInboundEvent
-from tests.fakes import twilio as fakes
 from tests.fakes.twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -27,12 +25,10 @@ from tests.fakes.twilio import (
     new_sid,
     signature,
     status_params,
+    twilio_inbox,
 )
 from tests.support.servers import Server
-
-# The fake Twilio's fixtures, made visible to pytest in this module.
-fake_twilio = fakes.fake_twilio
-fake_twilio_server = fakes.fake_twilio_server
+from tests.support.waiting import wait_for
 
 INBOUND = "/webhooks/twilio/sms/"
 STATUS = "/webhooks/twilio/sms/status/"
@@ -54,9 +50,7 @@ def live(twilio_server_process, transactional_db) -> Server:
 
 @pytest.fixture
 def sms_inbox(live, support, fake_twilio: FakeTwilio) -> Inbox:
-    inbox = Inbox(name="SMS", channel="sms", address=INBOX_NUMBER, team=support)
-    inbox.credentials = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
-    inbox.save()
+    inbox = twilio_inbox(support, channel="sms", name="SMS")
     fake_twilio.add_account(ACCOUNT_SID, AUTH_TOKEN)
     return inbox
 
@@ -72,16 +66,6 @@ def post(server: Server, path: str, params: dict, *, token: str = AUTH_TOKEN, co
 def api(server: Server, user) -> httpx.Client:
     token = Token.objects.get_or_create(user=user)[0]
     return httpx.Client(base_url=server.url, headers={"Authorization": f"Token {token.key}"}, timeout=30)
-
-
-def wait_for(predicate, timeout: float = 10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_signed_webhook_over_http_answers_empty_twiml(live, sms_inbox):

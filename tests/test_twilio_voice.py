@@ -6,7 +6,6 @@ retries, malformed bodies, and `manage.py simulate voice` against a real server 
 from __future__ import annotations
 
 import re
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
@@ -20,7 +19,6 @@ from channels_adapters.base import OutboundMessage, PermanentSendError
 from channels_adapters.twilio_voice.adapter import TwilioVoiceAdapter, recording_audio_url
 from inbox.models import Attachment, Event, Inbox, Message, RawInboundEvent
 from inbox.services.raw_events import replay_failed_events
-from tests.fakes import twilio as fakes
 from tests.fakes.twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -28,11 +26,11 @@ from tests.fakes.twilio import (
     INBOX_NUMBER,
     FakeTwilio,
     inbound_params,
+    post_twilio,
     signature,
+    twilio_inbox,
 )
-
-fake_twilio = fakes.fake_twilio
-fake_twilio_server = fakes.fake_twilio_server
+from tests.support.waiting import wait_for
 
 VOICE = "/webhooks/twilio/voice/"
 DIAL_COMPLETE = "/webhooks/twilio/voice/dial-complete/"
@@ -40,7 +38,6 @@ RECORDED = "/webhooks/twilio/voice/dial-complete/?step=recorded"
 STATUS = "/webhooks/twilio/voice/status/"
 RECORDING = "/webhooks/twilio/voice/recording/"
 TRANSCRIPTION = "/webhooks/twilio/voice/transcription/"
-FORM = "application/x-www-form-urlencoded"
 AGENT_NUMBER = "+15005550006"
 MP3 = bytes.fromhex("fffb90c4") + b"\x00" * 413 + b"voicemail-audio"
 
@@ -85,11 +82,8 @@ def recordings(fake_twilio: FakeTwilio) -> Recordings:
 
 @pytest.fixture
 def voice_inbox(support) -> Inbox:
-    inbox = Inbox(name="Voice", channel="voice", address=INBOX_NUMBER, team=support,
-                  settings={"client_identities": ["agent_42"], "forward_to": [AGENT_NUMBER], "ring_timeout": 25})
-    inbox.credentials = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
-    inbox.save()
-    return inbox
+    return twilio_inbox(support, channel="voice", name="Voice",
+                        settings={"client_identities": ["agent_42"], "forward_to": [AGENT_NUMBER], "ring_timeout": 25})
 
 
 def new_call_sid() -> str:
@@ -129,17 +123,6 @@ def transcription_params(call_sid: str, recording_sid: str, url: str, text: str,
         "TranscriptionUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Transcriptions/TR1",
         "RecordingSid": recording_sid, "RecordingUrl": url,
     }
-
-
-def post_twilio(client, path: str, params: dict, *, token: str = AUTH_TOKEN, signed_url: str | None = None,
-                sig: str | None = None, body: bytes | str | None = None):
-    url = signed_url or settings.PUBLIC_BASE_URL + path
-    headers = {}
-    sig = signature(url, params, token) if sig is None else sig
-    if sig:
-        headers["X-Twilio-Signature"] = sig
-    return client.post(path, data=body if body is not None else urlencode(params), content_type=FORM,
-                       headers=headers)
 
 
 def twiml(response) -> ET.Element:
@@ -534,16 +517,6 @@ def test_admin_creates_voice_inbox_and_gets_the_five_webhook_urls(client_for, ad
 
 
 # --------------------------------------------------------------- `manage.py simulate voice`, real HTTP
-def wait_for(predicate, timeout: float = 15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    return None
-
-
 def test_simulate_voice_walks_a_missed_call_with_voicemail_over_http(server, support, settings, capsys):
     settings.PUBLIC_BASE_URL = server.url  # `simulate` posts to the running server
     inbox = Inbox(name="Demo voice", channel="voice", address="+15017122661", team=support,
@@ -559,7 +532,7 @@ def test_simulate_voice_walks_a_missed_call_with_voicemail_over_http(server, sup
     assert message.metadata["transcript"] == "Please call me back about my refund"
     assert message.metadata["duration"] == 4
     assert message.metadata["call_status"] == "no-answer"
-    attachment = wait_for(lambda: Attachment.objects.filter(message=message, state="ready").first())
+    attachment = wait_for(lambda: Attachment.objects.filter(message=message, state="ready").first(), timeout=15)
     assert attachment is not None, list(Attachment.objects.values("state", "error"))
     assert attachment.content_type == "audio/mpeg"
     assert attachment.file.read().startswith(bytes.fromhex("fffb"))

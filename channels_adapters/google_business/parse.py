@@ -16,10 +16,10 @@ One webhook carries exactly one of: `message`, `receipts`, `userStatus`, `survey
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from channels_adapters.base import DeliveryUpdate, InboundMedia, InboundMessage, SenderIdentity
+from channels_adapters.common import json_object
 from channels_adapters.google_common import parse_time
 from inbox.services.raw_events import BadPayload
 
@@ -44,16 +44,6 @@ class Receipts:
 
 
 Parsed = InboundMessage | Receipts | CustomerTyping | None
-
-
-def load(body: bytes) -> dict:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadPayload(f"Body is not JSON: {exc}") from exc
-    if not isinstance(payload, dict):
-        raise BadPayload("Body must be a JSON object")
-    return payload
 
 
 def _str(container: dict, key: str, *, required: bool = False, limit: int = 255) -> str:
@@ -112,7 +102,7 @@ def _request_id(payload: dict) -> str:
 
 
 def parse_webhook(body: bytes, inbox_id: int) -> Parsed:
-    payload = load(body)
+    payload = json_object(body)
     if isinstance(payload.get("message"), dict):
         return _message(payload, inbox_id)
     if "message" in payload:

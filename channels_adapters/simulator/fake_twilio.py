@@ -16,16 +16,15 @@ import json
 import logging
 import threading
 import uuid
-from pathlib import Path
 
 import httpx
-from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from channels_adapters.twilio_common import SIGNATURE_HEADER, sign
+from channels_adapters.twilio_simulate import fake_twilio_folder
 from inbox.models import Inbox
 
 log = logging.getLogger("heron.simulator")
@@ -112,7 +111,7 @@ def _report(callback: str, params: dict, auth_token: str) -> None:
 
 @require_GET
 def media(request, account_sid: str, message_sid: str, media_sid: str):
-    folder = Path(settings.MEDIA_ROOT) / "fake-twilio"
+    folder = fake_twilio_folder()
     meta_path, file_path = folder / f"{media_sid}.json", folder / media_sid
     if not media_sid.isalnum() or not meta_path.is_file() or not file_path.is_file():
         return _error(404, 20404, "The requested resource was not found")
@@ -160,7 +159,7 @@ def _tone_wav(seconds: float) -> bytes:
 @require_GET
 def recording(request, account_sid: str, recording: str):
     recording_sid, _, extension = recording.partition(".")
-    meta_path = Path(settings.MEDIA_ROOT) / "fake-twilio" / f"{recording_sid}.json"
+    meta_path = fake_twilio_folder() / f"{recording_sid}.json"
     if not recording_sid.isalnum() or extension not in ("", "mp3", "wav") or not meta_path.is_file():
         return _error(404, 20404, "The requested resource was not found")
     meta = json.loads(meta_path.read_text())

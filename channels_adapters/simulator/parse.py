@@ -1,21 +1,10 @@
 """Simulator payloads → Heron's normalized dataclasses."""
 
-import json
-
 from channels_adapters.base import DeliveryUpdate, InboundMedia, InboundMessage, SenderIdentity
+from channels_adapters.common import json_object
 from inbox.services.raw_events import BadPayload
 
 STATUSES = {"queued", "sent", "delivered", "read", "failed"}
-
-
-def _json(body: bytes) -> dict:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadPayload(f"Body is not JSON: {exc}") from exc
-    if not isinstance(payload, dict):
-        raise BadPayload("Body must be a JSON object")
-    return payload
 
 
 def _text(payload: dict, key: str, *, required: bool = True, limit: int = 10_000) -> str:
@@ -28,7 +17,7 @@ def _text(payload: dict, key: str, *, required: bool = True, limit: int = 10_000
 
 
 def parse_inbound(body: bytes, inbox_id: int) -> InboundMessage:
-    payload = _json(body)
+    payload = json_object(body)
     media = payload.get("media") or []
     if not isinstance(media, list) or not all(isinstance(m, dict) and isinstance(m.get("url"), str) for m in media):
         raise BadPayload("'media' must be a list of {url, content_type}")
@@ -44,7 +33,7 @@ def parse_inbound(body: bytes, inbox_id: int) -> InboundMessage:
 
 
 def parse_status(body: bytes, inbox_id: int) -> DeliveryUpdate:
-    payload = _json(body)
+    payload = json_object(body)
     status = _text(payload, "status", limit=32)
     if status not in STATUSES:
         raise BadPayload(f"'status' must be one of {sorted(STATUSES)}")
@@ -56,4 +45,4 @@ def parse_status(body: bytes, inbox_id: int) -> DeliveryUpdate:
 
 
 def inbox_address(body: bytes) -> str:
-    return _text(_json(body), "inbox", limit=320)
+    return _text(json_object(body), "inbox", limit=320)

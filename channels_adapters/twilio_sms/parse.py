@@ -6,18 +6,15 @@ characters is refused here, so what Heron stores is exactly what the customer se
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
 
 from channels_adapters.base import DeliveryUpdate, InboundMedia, InboundMessage, SenderIdentity
-from inbox.services.identities import InvalidIdentity, normalize_phone
+from channels_adapters.twilio_common import form, param, valid_http_url, valid_phone, valid_sid
 from inbox.services.raw_events import BadPayload
 
 # Twilio concatenates long texts up to 1600 characters and never sends a longer Body.
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10
-SID_RE = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")
 
 # Twilio MessageStatus → Heron's normalized delivery status.
 STATUS_MAP = {
@@ -64,42 +61,16 @@ class ParsedInbound:
     opt_out_type: str = ""
 
 
-def form(body: bytes) -> dict[str, list[str]]:
-    try:
-        text = body.decode("utf-8")
-        return parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=500)
-    except UnicodeDecodeError as exc:
-        raise BadPayload("The request body is not valid UTF-8 form data") from exc
-    except ValueError as exc:
-        raise BadPayload(f"The request body is not valid form data: {exc}") from exc
-
-
-def _get(params: dict[str, list[str]], name: str, *, required: bool = False, limit: int = 255) -> str:
-    value = (params.get(name) or [""])[0]
-    if required and not value.strip():
-        raise BadPayload(f"'{name}' is missing")
-    if len(value) > limit:
-        raise BadPayload(f"'{name}' is longer than {limit} characters")
-    return value
-
-
 def _sid(params: dict[str, list[str]], name: str) -> str:
-    value = _get(params, name, required=True, limit=64)
-    if not SID_RE.match(value):
-        raise BadPayload(f"'{name}' is not a Twilio SID")
-    return value
+    return valid_sid(param(params, name, required=True, limit=64), name)
 
 
 def _phone(params: dict[str, list[str]], name: str) -> str:
-    value = _get(params, name, required=True, limit=64)
-    try:
-        return normalize_phone(value)
-    except InvalidIdentity as exc:
-        raise BadPayload(f"'{name}' is not a phone number: {value!r}") from exc
+    return valid_phone(param(params, name, required=True, limit=64), name)
 
 
 def _media(params: dict[str, list[str]]) -> tuple[InboundMedia, ...]:
-    raw = _get(params, "NumMedia", limit=3) or "0"
+    raw = param(params, "NumMedia", limit=3) or "0"
     try:
         count = int(raw)
     except ValueError as exc:
@@ -108,10 +79,9 @@ def _media(params: dict[str, list[str]]) -> tuple[InboundMedia, ...]:
         raise BadPayload(f"'NumMedia' must be between 0 and {MAX_MEDIA}")
     media = []
     for index in range(count):
-        url = _get(params, f"MediaUrl{index}", required=True, limit=1000)
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise BadPayload(f"'MediaUrl{index}' is not an http(s) URL")
-        media.append(InboundMedia(url=url, content_type=_get(params, f"MediaContentType{index}", limit=255)))
+        name = f"MediaUrl{index}"
+        url = valid_http_url(param(params, name, required=True, limit=1000), name)
+        media.append(InboundMedia(url=url, content_type=param(params, f"MediaContentType{index}", limit=255)))
     return tuple(media)
 
 
@@ -120,20 +90,20 @@ def parse_inbound(body: bytes, inbox_id: int, *, idempotency_token: str = "") ->
     message_sid = _sid(params, "MessageSid")
     sender = _phone(params, "From")
     _phone(params, "To")
-    text = _get(params, "Body", limit=MAX_BODY_CHARS)
+    text = param(params, "Body", limit=MAX_BODY_CHARS)
     media = _media(params)
-    opt_out_type = _get(params, "OptOutType", limit=32).strip().upper()
+    opt_out_type = param(params, "OptOutType", limit=32).strip().upper()
     metadata = {
         "twilio": {
             key: value
             for key, value in {
-                "account_sid": _get(params, "AccountSid", limit=64),
-                "messaging_service_sid": _get(params, "MessagingServiceSid", limit=64),
-                "to": _get(params, "To", limit=64),
-                "num_segments": _get(params, "NumSegments", limit=8),
+                "account_sid": param(params, "AccountSid", limit=64),
+                "messaging_service_sid": param(params, "MessagingServiceSid", limit=64),
+                "to": param(params, "To", limit=64),
+                "num_segments": param(params, "NumSegments", limit=8),
                 "num_media": str(len(media)),
                 "opt_out_type": opt_out_type,
-                "from_country": _get(params, "FromCountry", limit=8),
+                "from_country": param(params, "FromCountry", limit=8),
                 "idempotency_token": idempotency_token[:255],
             }.items()
             if value
@@ -142,7 +112,7 @@ def parse_inbound(body: bytes, inbox_id: int, *, idempotency_token: str = "") ->
     message = InboundMessage(
         channel="sms",
         inbox_id=inbox_id,
-        sender=SenderIdentity(kind="phone", value=sender, display_name=_get(params, "ProfileName", limit=200)),
+        sender=SenderIdentity(kind="phone", value=sender, display_name=param(params, "ProfileName", limit=200)),
         external_id=message_sid,
         text=text,
         media=media,
@@ -154,10 +124,10 @@ def parse_inbound(body: bytes, inbox_id: int, *, idempotency_token: str = "") ->
 def parse_status(body: bytes, inbox_id: int) -> DeliveryUpdate:
     params = form(body)
     message_sid = _sid(params, "MessageSid")
-    provider_status = (_get(params, "MessageStatus", limit=32) or _get(params, "SmsStatus", limit=32)).strip()
+    provider_status = (param(params, "MessageStatus", limit=32) or param(params, "SmsStatus", limit=32)).strip()
     if not provider_status:
         raise BadPayload("'MessageStatus' is missing")
-    error_code = _get(params, "ErrorCode", limit=16).strip()
+    error_code = param(params, "ErrorCode", limit=16).strip()
     if error_code == "0":
         error_code = ""
     # An unknown status (Twilio adds some) is kept raw and moves nothing: "queued" ranks lowest.
@@ -168,5 +138,5 @@ def parse_status(body: bytes, inbox_id: int) -> DeliveryUpdate:
         provider_status=provider_status,
         status=status,
         error_code=error_code,
-        error_message=error_reason(error_code, _get(params, "ErrorMessage", limit=400)),
+        error_message=error_reason(error_code, param(params, "ErrorMessage", limit=400)),
     )

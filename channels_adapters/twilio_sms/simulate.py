@@ -18,12 +18,10 @@ import httpx
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from channels_adapters import twilio_common
+from channels_adapters import twilio_simulate
 from channels_adapters.twilio_sms import INBOUND_PATH
 from inbox.models import Inbox
-from inbox.services.identities import InvalidIdentity, normalize_phone
-
-FAKE_TWILIO_PREFIX = "/simulator/twilio"
+from inbox.services.identities import normalize_phone
 
 
 def add_arguments(parser) -> None:
@@ -34,10 +32,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sid", default="", help="MessageSid to use (repeat one to simulate a retry)")
 
 
-def media_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "fake-twilio"
-
-
 def stage_media(path: str, account_sid: str, message_sid: str) -> tuple[str, str]:
     """Hand a file to the fake Twilio media store; returns (MediaUrl, content type)."""
     source = Path(path)
@@ -45,34 +39,14 @@ def stage_media(path: str, account_sid: str, message_sid: str) -> tuple[str, str
         raise CommandError(f"{path} is not a file")
     content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
     media_sid = f"ME{uuid.uuid4().hex}"
-    media_dir().mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, media_dir() / media_sid)
-    (media_dir() / f"{media_sid}.json").write_text(
+    folder = twilio_simulate.fake_twilio_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, folder / media_sid)
+    (folder / f"{media_sid}.json").write_text(
         json.dumps({"account_sid": account_sid, "content_type": content_type})
     )
-    url = (f"{settings.PUBLIC_BASE_URL}{FAKE_TWILIO_PREFIX}/2010-04-01/Accounts/{account_sid}"
-           f"/Messages/{message_sid}/Media/{media_sid}")
+    url = twilio_simulate.fake_twilio_url(account_sid, f"Messages/{message_sid}/Media/{media_sid}")
     return url, content_type
-
-
-def find_inbox(number: str) -> Inbox:
-    inboxes = Inbox.objects.filter(channel="sms").order_by("id")
-    if not number:
-        inbox = inboxes.first()
-        if inbox is None:
-            raise CommandError("There is no SMS inbox; create one (see docs/twilio.md) or run seed_demo.")
-        return inbox
-    try:
-        wanted = normalize_phone(number)
-    except InvalidIdentity as exc:
-        raise CommandError(str(exc)) from exc
-    for inbox in inboxes:
-        try:
-            if normalize_phone(inbox.address) == wanted:
-                return inbox
-        except InvalidIdentity:
-            continue
-    raise CommandError(f"No SMS inbox has the number {wanted}")
 
 
 def build_params(inbox: Inbox, options: dict) -> dict[str, str]:
@@ -94,12 +68,10 @@ def build_params(inbox: Inbox, options: dict) -> dict[str, str]:
 
 
 def run(options: dict) -> httpx.Response:
-    inbox = find_inbox(options.get("to") or "")
+    inbox = twilio_simulate.find_phone_inbox("sms", options.get("to") or "", label="SMS",
+                                             guide="docs/twilio.md")
     params = build_params(inbox, options)
     url = settings.PUBLIC_BASE_URL + INBOUND_PATH
-    signature = twilio_common.sign(url, params, inbox.credentials.get("auth_token", ""))
-    return httpx.post(
-        url, data=params, timeout=60,
-        headers={twilio_common.SIGNATURE_HEADER: signature, "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
-                 "User-Agent": "TwilioProxy/1.1 (heron simulate)"},
-    )
+    headers = twilio_simulate.signed_headers(url, params, inbox.credentials.get("auth_token", ""))
+    return httpx.post(url, data=params, timeout=60,
+                      headers={**headers, "I-Twilio-Idempotency-Token": str(uuid.uuid4())})

@@ -6,15 +6,12 @@ caller that is not a phone number is a BadPayload (the webhook answers 400; the 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
 
 from channels_adapters.base import SenderIdentity
-from inbox.services.identities import InvalidIdentity, normalize_phone
+from channels_adapters.twilio_common import param, valid_http_url, valid_phone, valid_sid
 from inbox.services.raw_events import BadPayload
 
-SID_RE = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")
 MAX_TRANSCRIPT_CHARS = 10_000
 
 # Twilio CallStatus (and DialCallStatus) → the vocabulary of inbox.services.calls.STATUS_RANK.
@@ -27,30 +24,14 @@ CALL_STATUSES = {
 ANSWERED_DIAL_STATUSES = frozenset({"completed", "answered"})
 
 
-def form(body: bytes) -> dict[str, list[str]]:
-    try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict",
-                        max_num_fields=500)
-    except UnicodeDecodeError as exc:
-        raise BadPayload("The request body is not valid UTF-8 form data") from exc
-    except ValueError as exc:
-        raise BadPayload(f"The request body is not valid form data: {exc}") from exc
-
-
 def get(params: dict[str, list[str]], name: str, *, required: bool = False, limit: int = 255) -> str:
-    value = (params.get(name) or [""])[0]
-    if required and not value.strip():
-        raise BadPayload(f"'{name}' is missing")
-    if len(value) > limit:
-        raise BadPayload(f"'{name}' is longer than {limit} characters")
-    return value.strip()
+    """The first value of a parameter, stripped."""
+    return param(params, name, required=required, limit=limit).strip()
 
 
 def sid(params: dict[str, list[str]], name: str, *, required: bool = True) -> str:
     value = get(params, name, required=required, limit=64)
-    if value and not SID_RE.match(value):
-        raise BadPayload(f"'{name}' is not a Twilio SID")
-    return value
+    return valid_sid(value, name) if value else value
 
 
 def seconds(params: dict[str, list[str]], name: str) -> int | None:
@@ -67,18 +48,11 @@ def seconds(params: dict[str, list[str]], name: str) -> int | None:
 
 
 def phone(params: dict[str, list[str]], name: str) -> str:
-    value = get(params, name, required=True, limit=64)
-    try:
-        return normalize_phone(value)
-    except InvalidIdentity as exc:
-        raise BadPayload(f"'{name}' is not a phone number: {value!r}") from exc
+    return valid_phone(get(params, name, required=True, limit=64), name)
 
 
 def https_url(params: dict[str, list[str]], name: str) -> str:
-    value = get(params, name, required=True, limit=1000)
-    if urlsplit(value).scheme not in ("http", "https"):
-        raise BadPayload(f"'{name}' is not an http(s) URL")
-    return value
+    return valid_http_url(get(params, name, required=True, limit=1000), name)
 
 
 def status(params: dict[str, list[str]], name: str) -> tuple[str, str]:

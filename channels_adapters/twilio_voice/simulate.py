@@ -21,18 +21,15 @@ import json
 import uuid
 import xml.etree.ElementTree as ET
 from email.utils import formatdate
-from pathlib import Path
 
 import httpx
 from django.conf import settings
-from django.core.management.base import CommandError
 
-from channels_adapters import twilio_common
+from channels_adapters import twilio_simulate
 from channels_adapters.twilio_voice import STATUS_PATH, VOICE_PATH
 from inbox.models import Inbox
-from inbox.services.identities import InvalidIdentity, normalize_phone
+from inbox.services.identities import normalize_phone
 
-FAKE_TWILIO_PREFIX = "/simulator/twilio"
 GREETING_SECONDS = 8
 
 
@@ -45,32 +42,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sid", default="", help="CallSid to use (repeat one to simulate retries)")
 
 
-def find_inbox(number: str) -> Inbox:
-    inboxes = Inbox.objects.filter(channel="voice").order_by("id")
-    if not number:
-        inbox = inboxes.first()
-        if inbox is None:
-            raise CommandError("There is no voice inbox; create one (see docs/voice.md) or run seed_demo.")
-        return inbox
-    try:
-        wanted = normalize_phone(number)
-    except InvalidIdentity as exc:
-        raise CommandError(str(exc)) from exc
-    for inbox in inboxes:
-        try:
-            if normalize_phone(inbox.address) == wanted:
-                return inbox
-        except InvalidIdentity:
-            continue
-    raise CommandError(f"No voice inbox has the number {wanted}")
-
-
 def stage_recording(account_sid: str, recording_sid: str, duration: int) -> str:
     """Tell the local fake Twilio about the recording; returns its RecordingUrl (no extension, like Twilio)."""
-    folder = Path(settings.MEDIA_ROOT) / "fake-twilio"
+    folder = twilio_simulate.fake_twilio_folder()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{recording_sid}.json").write_text(json.dumps({"account_sid": account_sid, "duration": duration}))
-    return f"{settings.PUBLIC_BASE_URL}{FAKE_TWILIO_PREFIX}/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}"
+    return twilio_simulate.fake_twilio_url(account_sid, f"Recordings/{recording_sid}")
 
 
 def call_params(inbox: Inbox, call_sid: str, caller: str, status: str) -> dict[str, str]:
@@ -94,10 +71,8 @@ class Twilio:
     def post(self, url: str, params: dict[str, str]) -> ET.Element | None:
         if self.failed is not None:
             return None
-        response = httpx.post(url, data=params, timeout=60, headers={
-            twilio_common.SIGNATURE_HEADER: twilio_common.sign(url, params, self.token),
-            "User-Agent": "TwilioProxy/1.1 (heron simulate)",
-        })
+        response = httpx.post(url, data=params, timeout=60,
+                              headers=twilio_simulate.signed_headers(url, params, self.token))
         self.last = response
         if response.status_code >= 400:
             self.failed = response
@@ -111,7 +86,8 @@ class Twilio:
 
 
 def run(options: dict) -> httpx.Response:
-    inbox = find_inbox(options.get("to") or "")
+    inbox = twilio_simulate.find_phone_inbox("voice", options.get("to") or "", label="voice",
+                                             guide="docs/voice.md")
     credentials = inbox.credentials
     caller = normalize_phone(options.get("sender") or "+15558675310")
     duration = max(int(options.get("duration") or 23), 1)

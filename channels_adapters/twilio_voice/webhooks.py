@@ -155,7 +155,7 @@ def _result(result: calls.CallResult) -> str:
 
 
 def process_inbound(raw: RawInboundEvent) -> str:
-    params = parse.form(bytes(raw.body))
+    params = twilio_common.form(bytes(raw.body))
     call = parse.call(params, caller_required=True)
     parse.phone(params, "To")
     result = calls.start_call(raw.inbox_id, call.call_sid, call.caller, metadata={
@@ -165,7 +165,7 @@ def process_inbound(raw: RawInboundEvent) -> str:
 
 
 def process_dial_complete(raw: RawInboundEvent) -> str:
-    params = parse.form(bytes(raw.body))
+    params = twilio_common.form(bytes(raw.body))
     call = parse.call(params, caller_required=False)
     dial_status, provider_status = parse.status(params, "DialCallStatus")
     if not provider_status:
@@ -180,7 +180,7 @@ def process_dial_complete(raw: RawInboundEvent) -> str:
 
 def process_recorded(raw: RawInboundEvent) -> str:
     """The <Record action>: the recording is not downloadable yet; the recording callback brings it."""
-    params = parse.form(bytes(raw.body))
+    params = twilio_common.form(bytes(raw.body))
     call = parse.call(params, caller_required=False)
     parse.sid(params, "RecordingSid", required=False)
     return _result(calls.record_call_update(raw.inbox_id, call.call_sid, status=call.status,
@@ -188,7 +188,7 @@ def process_recorded(raw: RawInboundEvent) -> str:
 
 
 def process_status(raw: RawInboundEvent) -> str:
-    params = parse.form(bytes(raw.body))
+    params = twilio_common.form(bytes(raw.body))
     call = parse.call(params, caller_required=False)
     if not call.provider_status:
         raise BadPayload("'CallStatus' is missing")
@@ -201,7 +201,7 @@ def process_status(raw: RawInboundEvent) -> str:
 
 
 def process_recording(raw: RawInboundEvent) -> str:
-    params = parse.form(bytes(raw.body))
+    params = twilio_common.form(bytes(raw.body))
     rec = parse.recording(params)
     if rec.status == "in-progress":
         return RawInboundEvent.Result.DUPLICATE  # not asked for; the "completed" event follows
@@ -212,7 +212,7 @@ def process_recording(raw: RawInboundEvent) -> str:
 
 
 def process_transcription(raw: RawInboundEvent) -> str:
-    params = parse.form(bytes(raw.body))
+    params = twilio_common.form(bytes(raw.body))
     tr = parse.transcription(params)
     caller = parse.call(params, caller_required=False).caller if tr.call_sid else None
     return _result(calls.record_transcript(raw.inbox_id, tr.call_sid, tr.text, tr.status,

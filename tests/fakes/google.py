@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.fakes.local_server import local_http_server
+
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 SEND_RE = re.compile(r"^/v1/conversations/(?P<conversation>[^/]+)/messages$")
@@ -156,15 +158,23 @@ class FakeGoogle:
         header = request.headers.get("Authorization", "")
         return header.startswith("Bearer ") and header[7:] in self.issued_tokens
 
-    def handle_send(self, request: Request) -> Response:
+    def _unauthenticated(self, request: Request, body: dict | None) -> Response:
+        self._record(request, 401, body)
+        return self._error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+
+    @staticmethod
+    def _json_body(request: Request):
+        """The request's JSON body, or None when it is not JSON."""
         try:
-            body = json.loads(request.get_data())
+            return json.loads(request.get_data())
         except json.JSONDecodeError:
-            body = None
+            return None
+
+    def handle_send(self, request: Request) -> Response:
+        body = self._json_body(request)
         with self._lock:
             if not self._authorized(request):
-                self._record(request, 401, body)
-                return self._error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+                return self._unauthenticated(request, body)
             if not isinstance(body, dict) or not body.get("messageId"):
                 self._record(request, 400, body)
                 return self._error(400, "INVALID_ARGUMENT", "messageId is required")
@@ -187,8 +197,7 @@ class FakeGoogle:
         location = REVIEWS_RE.match(request.path)["location"]
         with self._lock:
             if not self._authorized(request):
-                self._record(request, 401, None)
-                return self._error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+                return self._unauthenticated(request, None)
             self._record(request, 200, None)
             reviews = sorted(self.reviews.get(location, []), key=lambda r: r["updateTime"], reverse=True)
         size = min(int(request.args.get("pageSize") or 50), self.max_page_size)
@@ -201,14 +210,10 @@ class FakeGoogle:
 
     def handle_reply(self, request: Request) -> Response:
         match = REPLY_RE.match(request.path)
-        try:
-            body = json.loads(request.get_data())
-        except json.JSONDecodeError:
-            body = None
+        body = self._json_body(request)
         with self._lock:
             if not self._authorized(request):
-                self._record(request, 401, body)
-                return self._error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+                return self._unauthenticated(request, body)
             review = next((r for r in self.reviews.get(match["location"], []) if r["reviewId"] == match["review"]),
                           None)
             if review is None or not isinstance(body, dict) or not body.get("comment"):
@@ -229,11 +234,8 @@ class FakeGoogle:
 
 @pytest.fixture(scope="session")
 def fake_google_server():
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
+    with local_http_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@
 
 Fixtures: `fake_twilio` (fresh state per test, `settings.TWILIO_API_BASE_URL` pointed at it for this
 process) and `fake_twilio_server` (the session-wide server, for server processes started by tests).
+Below them, what Twilio posts to Heron: sample webhooks, their signature, and `post_twilio` to send one.
 """
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from inbox.models import Inbox
+from tests.fakes.local_server import local_http_server
 
 MESSAGES_RE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
 MEDIA_RE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/[^/]+/Media/[^/]+$")
@@ -133,11 +139,8 @@ class FakeTwilio:
 
 @pytest.fixture(scope="session")
 def fake_twilio_server():
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
+    with local_http_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -154,6 +157,7 @@ ACCOUNT_SID = "AC4f1e2d3c4b5a69788796a5b4c3d2e1f0"
 AUTH_TOKEN = "test-auth-token-1234"
 INBOX_NUMBER = "+15017122661"
 CUSTOMER = "+15558675310"
+FORM = "application/x-www-form-urlencoded"
 
 
 def new_sid(prefix: str = "SM") -> str:
@@ -187,3 +191,23 @@ def signature(url: str, params: dict, token: str = AUTH_TOKEN) -> str:
     from twilio.request_validator import RequestValidator
 
     return RequestValidator(token).compute_signature(url, params)
+
+
+def post_twilio(client, path: str, params: dict, *, token: str = AUTH_TOKEN, signed_url: str | None = None,
+                sig: str | None = None, body: bytes | str | None = None, **headers):
+    """POST a webhook through Django's test client, signed like Twilio (`sig=""`: unsigned)."""
+    url = signed_url or settings.PUBLIC_BASE_URL + path
+    if sig is None:
+        sig = signature(url, params, token)
+    if sig:
+        headers["X-Twilio-Signature"] = sig
+    return client.post(path, data=body if body is not None else urlencode(params), content_type=FORM,
+                       headers=headers)
+
+
+def twilio_inbox(team, *, channel: str, name: str, **fields) -> Inbox:
+    """An inbox on INBOX_NUMBER with the test account's credentials (ACCOUNT_SID / AUTH_TOKEN)."""
+    inbox = Inbox(name=name, channel=channel, address=INBOX_NUMBER, team=team, **fields)
+    inbox.credentials = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
+    inbox.save()
+    return inbox
