@@ -389,3 +389,22 @@ def test_unread_count_is_per_user_and_cleared_by_reading(client_for, agent, admi
     assert unread(agent) == 0 and unread(admin) == 2
     customer_writes(inbox, "reader", "three")
     assert unread(agent) == 1 and unread(admin) == 3
+
+
+def test_fast_conversation_shape_matches_declared_fields(client_for, admin, agent, inbox, customer_writes):
+    """ConversationSerializer builds its output by hand for speed; it must equal what DRF would build."""
+    from rest_framework import serializers as drf
+
+    from inbox.api.serializers import ConversationSerializer
+    from inbox.selectors import conversation_list
+
+    message = customer_writes(inbox, "shape", "hello", name="Shape Tester")
+    client_for(admin).patch(f"/api/v1/conversations/{message.conversation_id}/",
+                            {"assignee": agent.pk, "labels": ["vip"], "status": "snoozed",
+                             "snoozed_until": "2030-01-01T00:00:00Z"}, format="json")
+    conversation = conversation_list(admin).get(pk=message.conversation_id)
+    serializer = ConversationSerializer()
+    fast = serializer.to_representation(conversation)
+    generic = drf.ModelSerializer.to_representation(serializer, conversation)
+    assert fast == dict(generic)
+    assert fast["assignee"]["name"] == "Ana Agent" and fast["snoozed_until"] == "2030-01-01T00:00:00Z"
