@@ -116,6 +116,10 @@ class PermanentSendError(Exception):
         self.provider_status = provider_status
 
 
+class RecipientOptedOut(PermanentSendError):
+    """The provider refuses because the recipient unsubscribed (e.g. Twilio 21610): stop messaging them."""
+
+
 class ChannelAdapter(Protocol):
     """What `settings.CHANNEL_ADAPTERS` points at. Webhook views live in the adapter's package."""
 

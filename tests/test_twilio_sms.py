@@ -357,6 +357,21 @@ def test_twilio_4xx_fails_the_message_with_a_readable_reason(client_for, agent, 
     assert len(fake_twilio.requests) == 1  # a permanent refusal is not retried
 
 
+def test_twilio_21610_marks_the_number_opted_out(client_for, agent, sms_conversation, fake_twilio,
+                                               django_capture_on_commit_callbacks):
+    """The customer unsubscribed before Heron knew: the refusal itself records the opt-out."""
+    fake_twilio.fail_next(400, code=21610, message="Attempt to send to unsubscribed recipient")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reply(client_for, agent, sms_conversation)
+    message = Message.objects.get(pk=response.json()["id"])
+    assert (message.status, message.error_code) == ("failed", "21610")
+    assert message.identity.opted_out is True
+    assert sms_conversation.messages.filter(kind="activity", text__contains="unsubscribed").exists()
+    again = reply(client_for, agent, sms_conversation)
+    assert again.status_code == 400 and "opted out" in again.json()["detail"]
+    assert len(fake_twilio.requests) == 1
+
+
 def test_twilio_unreachable_is_retried_until_given_up(client_for, agent, sms_conversation, settings,
                                                       django_capture_on_commit_callbacks):
     settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens there

@@ -9,7 +9,13 @@ from requests.exceptions import RequestException
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from channels_adapters import twilio_common
-from channels_adapters.base import OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from channels_adapters.base import (
+    OutboundMessage,
+    PermanentSendError,
+    RecipientOptedOut,
+    SendResult,
+    TransientSendError,
+)
 from channels_adapters.twilio_sms import STATUS_PATH
 from channels_adapters.twilio_sms.parse import STATUS_MAP, error_reason
 from inbox.services.identities import InvalidIdentity, normalize_phone
@@ -19,6 +25,9 @@ log = logging.getLogger("heron.twilio_sms")
 
 def status_callback_url() -> str:
     return settings.PUBLIC_BASE_URL + STATUS_PATH
+
+
+UNSUBSCRIBED = "21610"  # Twilio: the recipient replied STOP to this sender
 
 
 def _absolute(url: str) -> str:
@@ -55,7 +64,8 @@ def send(message: OutboundMessage) -> SendResult:
         if status >= 500 or status == 429:
             raise TransientSendError(f"Twilio answered {status}: {exc.msg}") from exc
         code = str(exc.code) if exc.code else ""
-        raise PermanentSendError(error_reason(code, str(exc.msg or "Twilio refused the message")) or str(exc.msg),
+        refusal = RecipientOptedOut if code == UNSUBSCRIBED else PermanentSendError
+        raise refusal(error_reason(code, str(exc.msg or "Twilio refused the message")) or str(exc.msg),
                                  code=code) from exc
     except RequestException as exc:  # connection refused, timeout, DNS...
         raise TransientSendError(f"Could not reach Twilio: {exc}") from exc

@@ -74,3 +74,13 @@ def apply_consent(message: Message, keyword: str) -> str:
         )
         record_activity(conversation, text, metadata={"consent": action, "keyword": word, "message_id": message.pk})
     return action
+
+
+def record_provider_opt_out(message: Message) -> None:
+    """The provider refused a send because the recipient unsubscribed earlier (maybe before Heron
+    saw it): mark the identity opted out, so the composer says so instead of failing again."""
+    identity = Identity.objects.select_related("contact").get(pk=message.identity_id)
+    if set_opt_out(identity, True):
+        record_activity(message.conversation, f"{identity.value} has unsubscribed (the provider refused the "
+                        "message); replies to this number are blocked",
+                        metadata={"consent": OPT_OUT, "message_id": message.pk})

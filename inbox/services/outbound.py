@@ -11,7 +11,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from channels_adapters.base import OutboundAttachment, OutboundMessage, PermanentSendError, TransientSendError
+from channels_adapters.base import (
+    OutboundAttachment,
+    OutboundMessage,
+    PermanentSendError,
+    RecipientOptedOut,
+    TransientSendError,
+)
 from inbox.adapters import NoAdapter, get_adapter
 from inbox.models import (
     Attachment,
@@ -25,6 +31,7 @@ from inbox.models import (
     MessageKind,
 )
 from inbox.public_media import public_media_url
+from inbox.services.consent import record_provider_opt_out
 from inbox.services.events import record_conversation_event, record_message_event
 from inbox.services.identities import CHANNEL_IDENTITY_KIND
 
@@ -229,6 +236,8 @@ def deliver(message_id: int) -> None:
         with transaction.atomic():
             message = Message.objects.select_for_update().get(pk=message_id)
             _fail(message, str(exc), code=getattr(exc, "code", ""), provider_status=getattr(exc, "provider_status", ""))
+            if isinstance(exc, RecipientOptedOut) and message.identity_id:
+                record_provider_opt_out(message)
         return
 
     with transaction.atomic():
