@@ -126,3 +126,15 @@ def test_ingest_query_budget(inbox, customer_writes):
         record_inbound(inbound(inbox, "+15558675310", "second", kind="phone"))
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) <= 8, "\n".join(s[:120] for s in statements)
+
+
+def test_nameless_customer_is_called_by_their_number_until_a_name_arrives(inbox, customer_writes):
+    message = customer_writes(inbox, "+15558675310", "hi", kind="phone")
+    assert message.contact.name == "+1 555-867-5310"
+    from inbox.services.contacts import add_identity
+
+    add_identity(message.contact, "email", "pat@example.org")
+    named = customer_writes(inbox, "+15558675310", "again", kind="phone", name="Pat Doe")
+    assert Contact.objects.get(pk=named.contact_id).name == "Pat Doe"
+    unnamed_again = customer_writes(inbox, "+15558675310", "third", kind="phone", name="Someone Else")
+    assert Contact.objects.get(pk=unnamed_again.contact_id).name == "Pat Doe"

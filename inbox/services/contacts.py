@@ -3,9 +3,19 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from inbox.models import Contact, ContactMerge, Conversation, Identity, Message
+from inbox.models import Contact, ContactMerge, Conversation, Identity, IdentityKind, Message
 from inbox.services.events import record_contact_event
-from inbox.services.identities import normalize_identity
+from inbox.services.identities import format_phone, normalize_identity
+
+
+def placeholder_name(kind: str, value: str) -> str:
+    """What to call a customer who gave no name: their number or address, as a person writes it.
+    A real name (an email's display name) replaces it later."""
+    if kind == IdentityKind.PHONE:
+        return format_phone(value)
+    if kind == IdentityKind.EMAIL:
+        return value
+    return ""
 
 
 def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: bool = False) -> Identity:
@@ -21,13 +31,14 @@ def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: 
         identities = identities.select_for_update(of=("contact",))
     identity = identities.first()
     if identity:
-        if display_name and not identity.contact.name:
-            identity.contact.name = display_name
-            identity.contact.save(update_fields=["name", "updated_at"])
+        contact = identity.contact
+        if display_name and contact.name in ("", placeholder_name(kind, value)):
+            contact.name = display_name
+            contact.save(update_fields=["name", "updated_at"])
         return identity
     try:
         with transaction.atomic():
-            contact = Contact.objects.create(name=display_name or "")
+            contact = Contact.objects.create(name=display_name or placeholder_name(kind, value))
             return Identity.objects.create(contact=contact, kind=kind, value=value, display_name=display_name)
     except IntegrityError:
         return identities.get()

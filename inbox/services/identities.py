@@ -37,6 +37,14 @@ def normalize_phone(value: str, default_region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def format_phone(e164: str) -> str:
+    """"+15558675310" → "+1 555-867-5310", for people to read."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
 def normalize_email(value: str) -> str:
     address = (value or "").strip().lower()
     try:
