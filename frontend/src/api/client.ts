@@ -12,6 +12,7 @@ import type {
   Me,
   Message,
   Page,
+  ReplyOptions,
   SendMessageBody,
   TeamRef,
 } from "./types";
@@ -134,6 +135,9 @@ export const api = {
   markRead: (id: ID) => request<void>("POST", `${API}/conversations/${id}/read/`),
   messages: (id: ID, next?: string | null) =>
     request<Page<Message>>("GET", next ?? `${API}/conversations/${id}/messages/`),
+  /** Where a reply can go: each channel with its recipient, or why it can't be used. */
+  replyOptions: (id: ID, signal?: AbortSignal) =>
+    request<ReplyOptions>("GET", `${API}/conversations/${id}/reply-options/`, undefined, signal),
   /** JSON, or multipart/form-data (same fields plus repeated `files`) when attaching files. */
   sendMessage: (id: ID, body: SendMessageBody | FormData) => request<Message>("POST", `${API}/conversations/${id}/messages/`, body),
 

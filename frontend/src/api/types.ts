@@ -159,7 +159,14 @@ export interface PresenceFrame {
   data: { conversation: ID; user: { id: ID; name: string }; state: PresenceState };
 }
 
-export type ServerFrame = LiveEvent | HelloFrame | PresenceFrame;
+/** Ephemeral (not stored, no event id): the customer is typing (Google Business Messages). */
+export interface TypingFrame {
+  type: "typing";
+  /** `contact` is an id or `{id, name}`; `state` is "typing", anything else ("idle") means stopped. */
+  data: { conversation: ID; contact: ID | { id: ID; name: string }; state: string };
+}
+
+export type ServerFrame = LiveEvent | HelloFrame | PresenceFrame | TypingFrame;
 
 export interface ConversationFilter {
   view: View;
@@ -167,7 +174,8 @@ export interface ConversationFilter {
   channel?: Channel | "";
   inbox?: ID | "";
   label?: string;
-  assignee?: ID | "";
+  /** An agent id, or "none" for unassigned conversations. */
+  assignee?: ID | "none" | "";
   priority?: Priority | "";
   q?: string;
 }
@@ -179,6 +187,22 @@ export interface ConversationPatch {
   priority?: Priority;
   labels?: string[];
   snoozed_until?: string | null;
+}
+
+/** One channel a reply could go by (GET /conversations/{id}/reply-options/). */
+export interface ReplyOption {
+  channel: Channel;
+  available: boolean;
+  /** Why it can't be used (the same reason a send would fail with); "" when available. */
+  reason: string;
+  /** The recipient address (phone, email, …); "" when unavailable. */
+  to: string;
+  inbox: ID | null;
+}
+
+export interface ReplyOptions {
+  default: Channel;
+  options: ReplyOption[];
 }
 
 export interface SendMessageBody {

@@ -1,13 +1,24 @@
 import { type DragEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { ApiError, describeError } from "../api/client";
-import type { Agent, Channel, Conversation, Me, Message } from "../api/types";
-import { inboxStore, sendPresence, useInbox } from "../live";
+import { ApiError, api, describeError } from "../api/client";
+import type { Agent, Channel, Conversation, Me, Message, ReplyOption, ReplyOptions } from "../api/types";
+import { inboxStore, onLiveEvents, sendPresence, useInbox } from "../live";
 import { onCommand } from "../ui/commands";
 import { channelLabel, fileSize } from "../ui/format";
 import { Icon } from "../ui/icons";
 import { sendMessage } from "./actions";
 import { MAX_FILES, MAX_FILE_BYTES, SMS_MAX_TOTAL_BYTES, addFiles, attachmentProblem, multipartBody } from "./attachments";
-import { collidingReplies, defaultChannel, defaultSubject, optOutReason, replyChannels } from "./composer-logic";
+import {
+  collidingReplies,
+  defaultChannel,
+  defaultSubject,
+  formatRecipient,
+  optOutReason,
+  replyChannels,
+  replyOption,
+  replyOptionsStale,
+  selectedChannel,
+  unavailableReason,
+} from "./composer-logic";
 import { activeMentionQuery, insertMention, matchAgents, mentionIdsInText, type MentionRef } from "./mentions";
 import { useMeta } from "./meta";
 import { smsInfo } from "./sms";
@@ -24,6 +35,9 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
   const [caret, setCaret] = useState(0);
   const [subject, setSubject] = useState<string | null>(null);
   const [chosen, setChosen] = useState<Channel | null>(null);
+  /** The server's reply options (null until the first answer; the local guess is used meanwhile). */
+  const [replyOpts, setReplyOpts] = useState<ReplyOptions | null>(null);
+  const [replyOptsVersion, setReplyOptsVersion] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
   const [collision, setCollision] = useState<Message[] | null>(null);
@@ -38,9 +52,40 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
   const pendingCaret = useRef<number | null>(null);
   const seenAtTypingStart = useRef<Set<number> | null>(null);
 
-  const options = useMemo(() => replyChannels(contact, conversation), [contact, conversation]);
-  const channel: Channel = chosen && options.includes(chosen) ? chosen : defaultChannel(options, timeline, conversation);
-  const blocked = mode === "reply" ? optOutReason(contact, channel) : null;
+  const contactId = conversation.contact.id;
+  // Where replies can go comes from the server: on open, and again whenever it may have changed.
+  useEffect(() => {
+    const ctl = new AbortController();
+    api.replyOptions(conversation.id, ctl.signal).then(
+      (opts) => {
+        if (!ctl.signal.aborted) setReplyOpts(opts);
+      },
+      () => {
+        /* keep what we had (or the local guess); the send itself still validates */
+      },
+    );
+    return () => ctl.abort();
+  }, [conversation.id, replyOptsVersion]);
+  useEffect(
+    () =>
+      onLiveEvents((events) => {
+        if (replyOptionsStale(events, conversation.id, contactId)) setReplyOptsVersion((v) => v + 1);
+      }),
+    [conversation.id, contactId],
+  );
+
+  const guessed = useMemo(() => replyChannels(contact, conversation), [contact, conversation]);
+  const options: ReplyOption[] = useMemo(
+    () => replyOpts?.options ?? guessed.map((c) => ({ channel: c, available: true, reason: "", to: "", inbox: null })),
+    [replyOpts, guessed],
+  );
+  const channel: Channel = replyOpts
+    ? selectedChannel(replyOpts, chosen)
+    : chosen && guessed.includes(chosen)
+      ? chosen
+      : defaultChannel(guessed, timeline, conversation);
+  const blocked = mode === "reply" ? (replyOpts ? unavailableReason(replyOpts, channel) : optOutReason(contact, channel)) : null;
+  const recipient = replyOpts ? (replyOption(replyOpts, channel)?.to ?? "") : "";
   const isEmail = mode === "reply" && channel === "email";
   const subjectValue = subject ?? defaultSubject(timeline);
   const sms = mode === "reply" && channel === "sms" ? smsInfo(text) : null;
@@ -228,13 +273,19 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
               aria-label="Reply channel"
               data-testid="composer-channel"
             >
-              {options.map((c) => (
-                <option key={c} value={c}>
-                  {channelLabel(c)}
+              {options.map((o) => (
+                <option key={o.channel} value={o.channel} disabled={!o.available} title={o.reason || undefined}>
+                  {channelLabel(o.channel)}
+                  {o.available ? "" : " (unavailable)"}
                 </option>
               ))}
             </select>
           </label>
+        )}
+        {mode === "reply" && recipient && (
+          <span className="muted small recipient" title={recipient} data-testid="composer-recipient">
+            to {formatRecipient(recipient)}
+          </span>
         )}
         {mode === "note" && (
           <span className="muted small" id={`note-hint-${conversation.id}`}>

@@ -1,9 +1,10 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Conversation, ConversationStatus, Priority } from "../api/types";
 import { fullTime } from "../ui/format";
 import { patchConversation } from "./actions";
 import { useMeta } from "./meta";
 import { Icon } from "../ui/icons";
+import { onCommand } from "../ui/commands";
 
 const PRIORITIES: Priority[] = ["none", "low", "medium", "high", "urgent"];
 
@@ -29,6 +30,9 @@ export function ConversationActions({ conversation: c }: { conversation: Convers
   const labels = useMeta((m) => m.labels);
   const [snoozeOpen, setSnoozeOpen] = useState(false);
   const [custom, setCustom] = useState("");
+  const assigneeRef = useRef<HTMLSelectElement>(null);
+
+  useEffect(() => onCommand("focusAssignee", () => assigneeRef.current?.focus()), []);
 
   const snooze = (at: Date) => {
     setSnoozeOpen(false);
@@ -43,6 +47,7 @@ export function ConversationActions({ conversation: c }: { conversation: Convers
       <label className="field">
         <span>Assignee</span>
         <select
+          ref={assigneeRef}
           value={c.assignee?.id ?? ""}
           onChange={(e) => void patchConversation(c.id, { assignee: e.target.value ? Number(e.target.value) : null })}
           aria-label="Assignee"

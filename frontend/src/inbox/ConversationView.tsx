@@ -5,6 +5,7 @@ import { ChannelIcon, Icon } from "../ui/icons";
 import { useNow } from "../ui/useNow";
 import { Composer } from "./Composer";
 import { ConversationActions } from "./ConversationActions";
+import { CustomerTyping } from "./CustomerTyping";
 import { Timeline } from "./Timeline";
 
 export function ConversationView({ me, conversation }: { me: Me; conversation: Conversation }) {
@@ -39,6 +40,7 @@ export function ConversationView({ me, conversation }: { me: Me; conversation: C
         </div>
       )}
       <Timeline key={`timeline-${conversation.contact.id}`} me={me} conversation={conversation} />
+      <CustomerTyping conversationId={conversation.id} />
       {me.can_reply && <Composer key={`composer-${conversation.id}`} me={me} conversation={conversation} />}
     </div>
   );

@@ -90,6 +90,10 @@ export function InboxPage({ me, conversationId }: { me: Me; conversationId: numb
           if (!me.can_reply || !cur || cur.status === "resolved") return;
           void patchConversation(cur.id, { status: "resolved" });
           break;
+        case "a":
+          if (!me.can_reply || !cur) return;
+          runCommand("focusAssignee");
+          break;
         case "/":
           runCommand("focusSearch");
           break;

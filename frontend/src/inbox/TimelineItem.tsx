@@ -1,7 +1,8 @@
-import { memo } from "react";
+import { memo, useMemo, useState } from "react";
 import type { Attachment, Message } from "../api/types";
 import { channelLabel, clockTime, duration, fileSize, fullTime } from "../ui/format";
 import { ChannelIcon, Icon, type IconName } from "../ui/icons";
+import { emailSrcDoc, hasRemoteImages } from "./email-html";
 import { messageMentions, splitMentions } from "./mentions";
 
 const TICKS: Record<string, { icon: IconName; label: string }> = {
@@ -54,7 +55,16 @@ function Attachments({ items }: { items: Attachment[] }) {
   );
 }
 
+/** Messages whose remote images the agent loaded (survives the virtualized row unmounting). */
+const remoteImagesLoaded = new Set<number>();
+
 function EmailBody({ m }: { m: Message }) {
+  const [remote, setRemote] = useState(() => remoteImagesLoaded.has(m.id));
+  const blockedImages = useMemo(() => hasRemoteImages(m.html), [m.html]);
+  const srcDoc = useMemo(
+    () => (m.html ? emailSrcDoc(m.html, m.metadata?.cid_map, m.attachments, remote) : ""),
+    [m.html, m.metadata?.cid_map, m.attachments, remote],
+  );
   const quoted = typeof m.metadata?.quoted_text === "string" ? m.metadata.quoted_text : "";
   const cc = Array.isArray(m.metadata?.cc) ? (m.metadata.cc as string[]) : [];
   return (
@@ -65,11 +75,27 @@ function EmailBody({ m }: { m: Message }) {
         </div>
       )}
       {cc.length > 0 && <div className="muted small">Cc: {cc.join(", ")}</div>}
+      {m.html && blockedImages && !remote && (
+        <div className="remote-images muted small">
+          Remote images are blocked.{" "}
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              remoteImagesLoaded.add(m.id);
+              setRemote(true);
+            }}
+            data-testid="load-remote-images"
+          >
+            Load remote images
+          </button>
+        </div>
+      )}
       {m.html ? (
         <iframe
           className="email-html"
           sandbox=""
-          srcDoc={m.html}
+          srcDoc={srcDoc}
           title={`Email: ${m.subject || "message"}`}
           referrerPolicy="no-referrer"
           data-testid="email-html"

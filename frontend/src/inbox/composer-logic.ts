@@ -1,4 +1,4 @@
-import type { Channel, Contact, Conversation, IdentityKind, Message } from "../api/types";
+import type { Channel, Contact, Conversation, ID, IdentityKind, LiveEvent, Message, ReplyOption, ReplyOptions } from "../api/types";
 import { identityChannel } from "../ui/format";
 
 const CHANNEL_IDENTITY: Partial<Record<Channel, IdentityKind>> = {
@@ -7,7 +7,54 @@ const CHANNEL_IDENTITY: Partial<Record<Channel, IdentityKind>> = {
   google_business: "google_business",
 };
 
-/** Channels we can reply on: one per identity kind of the contact (+ the conversation's own channel). */
+/**
+ * The channel the picker shows: the agent's choice while the server still lists it (even if it has just
+ * become unavailable, so the reason is shown instead of silently switching), else the server's default,
+ * else the first available option.
+ */
+export function selectedChannel(opts: ReplyOptions, chosen: Channel | null): Channel {
+  if (chosen && opts.options.some((o) => o.channel === chosen)) return chosen;
+  if (opts.options.some((o) => o.channel === opts.default) || !opts.options.length) return opts.default;
+  return (opts.options.find((o) => o.available) ?? opts.options[0]!).channel;
+}
+
+export function replyOption(opts: ReplyOptions, channel: Channel): ReplyOption | null {
+  return opts.options.find((o) => o.channel === channel) ?? null;
+}
+
+/** Why a reply can't go by `channel` (the server's reason), or null when it can. */
+export function unavailableReason(opts: ReplyOptions, channel: Channel): string | null {
+  const o = replyOption(opts, channel);
+  if (!o) return `Replies can't be sent by ${channel.replace("_", " ")} in this conversation.`;
+  if (o.available) return null;
+  return o.reason.trim() || `Replies can't be sent by ${channel.replace("_", " ")} right now.`;
+}
+
+/** "+15558675310" → "+1 555 867 5310" (North American numbers); anything else as is. */
+export function formatRecipient(to: string): string {
+  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(to.trim());
+  return m ? `+1 ${m[1]} ${m[2]} ${m[3]}` : to;
+}
+
+/**
+ * Whether a batch of live events can change where replies may go: the contact was edited or merged
+ * (identities, opt-outs), or the customer wrote (reply windows reopen, the last-used identity changes).
+ */
+export function replyOptionsStale(events: LiveEvent[], conversationId: ID, contactId: ID): boolean {
+  return events.some((ev) => {
+    if (ev.type === "contact.updated" || ev.type === "contact.merged") {
+      const c = ev.data.contact;
+      return !!c && (c.id === contactId || c.merged_from.some((m) => m.contact_id === contactId));
+    }
+    if (ev.type === "message.created") {
+      const m = ev.data.message;
+      return !!m && m.direction === "in" && m.kind !== "note" && m.kind !== "activity" && (m.conversation === conversationId || m.contact === contactId);
+    }
+    return false;
+  });
+}
+
+/** Fallback while the server's reply options are loading (or unavailable): channels we can reply on: one per identity kind of the contact (+ the conversation's own channel). */
 export function replyChannels(contact: Contact | null, conversation: Conversation): Channel[] {
   const out: Channel[] = [];
   for (const i of contact?.identities ?? []) {

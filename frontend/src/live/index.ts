@@ -1,6 +1,6 @@
 import { api } from "../api/client";
 import type { ID, LiveEvent, PresenceState } from "../api/types";
-import { applyEvents, applyPresence, setBaseline } from "./reducer";
+import { applyEvents, applyPresence, applyTyping, setBaseline } from "./reducer";
 import { LiveClient, inboxSocketUrl } from "./socket";
 import { inboxStore } from "./store";
 
@@ -41,6 +41,7 @@ export function startLive() {
       // Someone new showed up where we are: tell them we're here too (no presence snapshot on connect).
       if (!known && state !== "idle") client?.reannounce(conversation);
     },
+    onTyping: (frame) => inboxStore.set((s) => applyTyping(s, frame)),
     onStatus: (connection) => inboxStore.set((s) => ({ ...s, connection })),
     onResync: () => resyncHandler?.(),
   });

@@ -2,7 +2,7 @@
  * Pure functions that apply server events (and local changes) to the inbox state.
  * Nothing in here touches the network or the DOM, so all of it is unit-testable.
  */
-import type { Contact, Conversation, ConversationFilter, LiveEvent, Me, Message, PresenceFrame } from "../api/types";
+import type { Contact, Conversation, ConversationFilter, LiveEvent, Me, Message, PresenceFrame, TypingFrame } from "../api/types";
 import type { InboxState, ListState, TimelineState } from "./state";
 
 const APPLIED_WINDOW = 2000;
@@ -32,7 +32,11 @@ export function matchesFilter(c: Conversation, filter: ConversationFilter, me: M
   if (filter.channel && c.inbox.channel !== filter.channel) return false;
   if (filter.inbox && c.inbox.id !== Number(filter.inbox)) return false;
   if (filter.label && !c.labels.includes(filter.label)) return false;
-  if (filter.assignee && c.assignee?.id !== Number(filter.assignee)) return false;
+  if (filter.assignee === "none") {
+    if (c.assignee) return false;
+  } else if (filter.assignee !== undefined && filter.assignee !== "" && c.assignee?.id !== Number(filter.assignee)) {
+    return false;
+  }
   if (filter.priority && c.priority !== filter.priority) return false;
   const q = filter.q?.trim().toLowerCase();
   if (q) {
@@ -197,6 +201,8 @@ export function applyEvent(state: InboxState, ev: LiveEvent): InboxState {
     case "message.updated": {
       const { message, conversation } = ev.data;
       if (conversation) next = applyConversation(next, withLocalUnread(next, conversation, countsAsUnread(message, ev.type)));
+      // The customer's message arrived: they are no longer typing.
+      if (message && ev.type === "message.created" && message.direction === "in") next = clearTyping(next, message.conversation);
       if (message && next.timeline.contactId === message.contact && (next.timeline.loaded || next.timeline.loading)) {
         next = { ...next, timeline: { ...next.timeline, messages: upsertMessage(next.timeline.messages, message) } };
       }
@@ -239,4 +245,30 @@ export function activePresence(presence: InboxState["presence"], conversationId:
   return Object.entries(entries)
     .filter(([, p]) => now - p.at < PRESENCE_TTL_MS)
     .map(([id, p]) => ({ id: Number(id), ...p }));
+}
+
+/** How long "Customer is typing…" stays up after the last typing frame. */
+export const TYPING_TTL_MS = 6_000;
+
+function clearTyping(state: InboxState, conversation: number): InboxState {
+  const key = String(conversation);
+  if (!(key in state.typing)) return state;
+  const typing = { ...state.typing };
+  delete typing[key];
+  return { ...state, typing };
+}
+
+/** A customer typing frame (ephemeral, no event id): remember when they were last seen typing. */
+export function applyTyping(state: InboxState, frame: TypingFrame, now = Date.now()): InboxState {
+  const data = frame?.data;
+  if (!data || typeof data.conversation !== "number") return state;
+  if (data.state !== "typing") return clearTyping(state, data.conversation);
+  return { ...state, typing: { ...state.typing, [String(data.conversation)]: now } };
+}
+
+/** Milliseconds the typing indicator should still be shown for `conversationId` (0 = hidden). */
+export function customerTypingFor(typing: InboxState["typing"], conversationId: number, now = Date.now()): number {
+  const at = typing[String(conversationId)];
+  if (at === undefined) return 0;
+  return Math.max(0, at + TYPING_TTL_MS - now);
 }

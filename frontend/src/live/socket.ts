@@ -5,7 +5,7 @@
  *  - buffering of live frames while catching up so everything is applied in id order,
  *  - dedupe by event id (done by the reducer, see applyEvent).
  */
-import type { ID, LiveEvent, PresenceFrame, PresenceState, ServerFrame } from "../api/types";
+import type { ID, LiveEvent, PresenceFrame, PresenceState, ServerFrame, TypingFrame } from "../api/types";
 import type { ConnectionStatus } from "./state";
 
 export const CATCH_UP_PAGE = 500;
@@ -47,6 +47,8 @@ export interface LiveClientOptions {
   setBaseline(lastId: number): void;
   applyEvents(events: LiveEvent[]): void;
   onPresence?(frame: PresenceFrame): void;
+  /** Ephemeral customer typing frames (never stored, never replayed by catch-up). */
+  onTyping?(frame: TypingFrame): void;
   onStatus?(status: ConnectionStatus): void;
   /** Called when catch-up failed and the app should refetch its data. */
   onResync?(): void;
@@ -188,6 +190,10 @@ export class LiveClient {
     }
     if (frame.type === "presence") {
       this.opts.onPresence?.(frame);
+      return;
+    }
+    if (frame.type === "typing") {
+      this.opts.onTyping?.(frame);
       return;
     }
     if (typeof (frame as LiveEvent).id !== "number") return;

@@ -45,6 +45,8 @@ export interface InboxState {
   timeline: TimelineState;
   /** conversation id -> user id -> presence */
   presence: Record<string, Record<string, PresenceEntry>>;
+  /** conversation id -> when the customer was last seen typing (ms, client clock). Ephemeral. */
+  typing: Record<string, number>;
 }
 
 export const DEFAULT_FILTER: ConversationFilter = { view: "mine", status: "open", channel: "", q: "" };
@@ -66,5 +68,6 @@ export function initialState(me: Me | null = null): InboxState {
     contact: null,
     timeline: emptyTimeline(),
     presence: {},
+    typing: {},
   };
 }

@@ -6,6 +6,7 @@ export const SHORTCUTS: [string, string][] = [
   ["r", "Focus the reply box"],
   ["n", "Switch to note mode"],
   ["e", "Resolve the conversation"],
+  ["a", "Change the assignee"],
   ["/", "Search conversations"],
   ["Ctrl/⌘ + Enter", "Send"],
   ["Esc", "Leave the text field / close"],

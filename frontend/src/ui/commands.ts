@@ -1,5 +1,5 @@
 /** Tiny command bus so global keyboard shortcuts can reach components. */
-type Command = "focusComposer" | "noteMode" | "focusSearch" | "toggleHelp";
+type Command = "focusComposer" | "noteMode" | "focusSearch" | "toggleHelp" | "focusAssignee";
 const handlers = new Map<Command, Set<() => void>>();
 
 export function onCommand(cmd: Command, fn: () => void): () => void {

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import type { Attachment } from "../api/types";
+import { emailSrcDoc, hasRemoteImages, loadRemoteImages, resolveCidImages } from "./email-html";
+
+const att = (id: number, over: Partial<Attachment> = {}): Attachment => ({
+  id,
+  filename: `f${id}.png`,
+  content_type: "image/png",
+  size: 10,
+  url: `/api/v1/attachments/${id}/`,
+  status: "ready",
+  ...over,
+});
+
+describe("remote images", () => {
+  const html = '<p>Hi <img alt="a > b" data-remote-src="https://t.example/p.gif?a=1&amp;b=2"> <img src="cid:logo"></p>';
+
+  it("detects blocked remote images only in img tags with http(s) values", () => {
+    expect(hasRemoteImages(html)).toBe(true);
+    expect(hasRemoteImages("<p>no images</p>")).toBe(false);
+    expect(hasRemoteImages("<p>text mentions data-remote-src=&quot;https://x&quot;</p>")).toBe(false);
+    expect(hasRemoteImages('<img data-remote-src="javascript:alert(1)">')).toBe(false);
+    expect(hasRemoteImages("<IMG data-remote-src='http://x.example/a.png'>")).toBe(true);
+    expect(hasRemoteImages("")).toBe(false);
+  });
+
+  it("turns http(s) data-remote-src back into src and leaves anything else inert", () => {
+    expect(loadRemoteImages(html)).toBe('<p>Hi <img alt="a > b" src="https://t.example/p.gif?a=1&amp;b=2"> <img src="cid:logo"></p>');
+    expect(loadRemoteImages("<img data-remote-src='http://x.example/a.png' width=1>")).toBe('<img src="http://x.example/a.png" width=1>');
+    expect(loadRemoteImages("<img data-remote-src=http://x.example/a.png>")).toBe('<img src="http://x.example/a.png">');
+    const bad = '<img data-remote-src="javascript:alert(1)"><img data-remote-src="data:image/png;base64,AAA">';
+    expect(loadRemoteImages(bad)).toBe(bad);
+    const already = '<img src="/x.png" data-remote-src="https://x.example/a.png">';
+    expect(loadRemoteImages(already)).toBe(already);
+    const text = "<p>data-remote-src=&quot;https://x&quot;</p>";
+    expect(loadRemoteImages(text)).toBe(text);
+  });
+});
+
+describe("cid images", () => {
+  const attachments = [att(12), att(10, { filename: "invoice.pdf" }), att(11), att(13, { url: null as unknown as string, status: "pending" })];
+
+  it("points cid: sources at the mapped attachment (index in stored order)", () => {
+    // Stored order by id: 10, 11, 12, 13 → index 2 is attachment 12.
+    expect(resolveCidImages('<img src="cid:chart" alt="c">', { chart: 2 }, attachments)).toBe('<img src="/api/v1/attachments/12/" alt="c">');
+    expect(resolveCidImages("<img src='cid:%3Cchart%3E'>", { chart: 1 }, attachments)).toBe('<img src="/api/v1/attachments/11/">');
+    expect(resolveCidImages('<img src="cid:Logo@Acme">', { "logo@acme": 0 }, attachments)).toBe('<img src="/api/v1/attachments/10/">');
+  });
+
+  it("leaves unknown, out-of-range or not-ready cids alone", () => {
+    const unknown = '<img src="cid:nope">';
+    expect(resolveCidImages(unknown, { chart: 0 }, attachments)).toBe(unknown);
+    expect(resolveCidImages('<img src="cid:x">', { x: 9 }, attachments)).toBe('<img src="cid:x">');
+    expect(resolveCidImages('<img src="cid:p">', { p: 3 }, attachments)).toBe('<img src="cid:p">');
+    expect(resolveCidImages('<img src="cid:x">', undefined, attachments)).toBe('<img src="cid:x">');
+    expect(resolveCidImages('<img src="cid:x">', { x: "0" }, attachments)).toBe('<img src="cid:x">');
+    expect(resolveCidImages('<p>cid:x</p><a href="cid:x">x</a>', { x: 0 }, attachments)).toBe('<p>cid:x</p><a href="cid:x">x</a>');
+  });
+
+  it("builds the srcdoc: cid always, remote only when asked, without a referrer", () => {
+    const html = '<img src="cid:c"><img data-remote-src="https://t.example/p.gif">';
+    expect(emailSrcDoc(html, { c: 0 }, attachments, false)).toBe('<img src="/api/v1/attachments/10/"><img data-remote-src="https://t.example/p.gif">');
+    expect(emailSrcDoc(html, { c: 0 }, attachments, true)).toBe(
+      '<meta name="referrer" content="no-referrer"><img src="/api/v1/attachments/10/"><img src="https://t.example/p.gif">',
+    );
+  });
+});

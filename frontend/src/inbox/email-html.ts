@@ -1,0 +1,98 @@
+import type { Attachment } from "../api/types";
+
+/**
+ * Email HTML helpers for the sandboxed iframe. The server blocks remote images by moving
+ * `<img src="http…">` to `<img data-remote-src="http…">`; inline (`cid:`) images point at attachments
+ * through `metadata.cid_map` (Content-ID → index of the message's attachments).
+ */
+
+/** An `<img …>` start tag; quoted attribute values may contain ">". */
+const IMG_TAG = /<img\b(?:[^>"']|"[^"]*"|'[^']*')*>/gi;
+/** One attribute `name=value` inside a tag (value double, single or un-quoted). */
+const attr = (name: string) => new RegExp(`(\\s)${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s"'>]+))`, "gi");
+
+const isHttp = (v: string) => /^https?:\/\//i.test(v.trim());
+
+function mapImgTags(html: string, fn: (tag: string) => string): string {
+  return html.replace(IMG_TAG, fn);
+}
+
+function escapeAttr(v: string): string {
+  return v.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Whether any image waits for "Load remote images" (an http/https `data-remote-src`). */
+export function hasRemoteImages(html: string): boolean {
+  if (!html || !/data-remote-src/i.test(html)) return false;
+  let found = false;
+  mapImgTags(html, (tag) => {
+    for (const m of tag.matchAll(attr("data-remote-src"))) {
+      if (isHttp(m[2] ?? m[3] ?? m[4] ?? "")) found = true;
+    }
+    return tag;
+  });
+  return found;
+}
+
+/** Turns `data-remote-src="http(s)://…"` back into `src` in `<img>` tags; other values stay inert. */
+export function loadRemoteImages(html: string): string {
+  if (!html || !/data-remote-src/i.test(html)) return html;
+  return mapImgTags(html, (tag) => {
+    if (/\ssrc\s*=/i.test(tag)) return tag; // already has a source: leave it alone
+    let done = false;
+    return tag.replace(attr("data-remote-src"), (whole, sp: string, dq?: string, sq?: string, bare?: string) => {
+      const value = dq ?? sq ?? bare ?? "";
+      if (done || !isHttp(value)) return whole;
+      done = true;
+      // The value is raw attribute text (entities already encoded): only a single-quoted one can hold '"'.
+      return `${sp}src="${value.trim().replace(/"/g, "&quot;")}"`;
+    });
+  });
+}
+
+function cidKeys(raw: string): string[] {
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    /* keep raw */
+  }
+  const keys = [raw, decoded].map((k) => k.trim().replace(/^<(.*)>$/, "$1"));
+  return [...new Set(keys)];
+}
+
+/**
+ * `src="cid:X"` → the URL of the attachment `cidMap[X]` points at (when it is known and ready).
+ * Indexes count the message's attachments in the order they were stored (by id).
+ */
+export function resolveCidImages(html: string, cidMap: unknown, attachments: Attachment[]): string {
+  if (!html || !cidMap || typeof cidMap !== "object" || !/cid:/i.test(html)) return html;
+  const map = cidMap as Record<string, unknown>;
+  const lower = new Map(Object.entries(map).map(([k, v]) => [k.replace(/^<(.*)>$/, "$1").toLowerCase(), v]));
+  const ordered = [...(attachments ?? [])].sort((a, b) => a.id - b.id);
+  const urlFor = (cid: string): string | null => {
+    for (const key of cidKeys(cid)) {
+      const index = key in map ? map[key] : lower.get(key.toLowerCase());
+      if (typeof index === "number" && Number.isInteger(index)) {
+        const url = ordered[index]?.url;
+        if (url) return url;
+      }
+    }
+    return null;
+  };
+  return mapImgTags(html, (tag) =>
+    tag.replace(attr("src"), (whole, sp: string, dq?: string, sq?: string, bare?: string) => {
+      const value = (dq ?? sq ?? bare ?? "").trim();
+      if (!/^cid:/i.test(value)) return whole;
+      const url = urlFor(value.slice(4));
+      return url ? `${sp}src="${escapeAttr(url)}"` : whole;
+    }),
+  );
+}
+
+/** The srcdoc for a message: inline images resolved, remote ones only when asked for. */
+export function emailSrcDoc(html: string, cidMap: unknown, attachments: Attachment[], remote: boolean): string {
+  const out = resolveCidImages(html, cidMap, attachments);
+  // Remote hosts get no referrer (the inbox URL names the conversation).
+  return remote ? `<meta name="referrer" content="no-referrer">${loadRemoteImages(out)}` : out;
+}
