@@ -235,3 +235,24 @@ def machine_info(database_url: str | None = None) -> dict:
 def write_json(path: str | None, data: dict) -> None:
     if path:
         Path(path).write_text(json.dumps(data, indent=2, default=str))
+
+
+def add_common_arguments(parser, db_name: str) -> None:
+    """The options every database benchmark takes."""
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--conn-max-age", type=int, default=None,
+                        help="DB_CONN_MAX_AGE for the server(s) (default: the app's default)")
+    parser.add_argument("--keep-db", action="store_true", help=f"keep the {db_name} database afterwards")
+    parser.add_argument("--json", help="also write the result as JSON to this file")
+
+
+def run_main(name: str, args, run, report) -> int:
+    """Run one benchmark: 2 when it could not produce a figure, 1 when its result has problems."""
+    try:
+        result = run(args)
+    except BenchError as exc:
+        print(f"{name} benchmark FAILED: {exc}", file=sys.stderr)
+        return 2
+    print(report(result))
+    write_json(args.json, result)
+    return 1 if result["problems"] else 0

@@ -26,8 +26,8 @@ import psycopg  # noqa: E402
 
 from bench.common import (  # noqa: E402
     BASELINE_TABLE,
-    BenchError,
     Server,
+    add_common_arguments,
     create_user,
     drop_database,
     fresh_database,
@@ -36,8 +36,8 @@ from bench.common import (  # noqa: E402
     percentile,
     pg_conninfo,
     require_env,
+    run_main,
     table,
-    write_json,
 )
 from bench.webhooks import Webhook, WebhookFactory, sender_number  # noqa: E402
 
@@ -208,11 +208,7 @@ def parse_args(argv=None):
     parser.add_argument("--n", type=int, default=None, help="webhooks to send (default 1500, --quick 300)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved Heron/baseline rounds")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--conn-max-age", type=int, default=None,
-                        help="DB_CONN_MAX_AGE for the server (default: the app's default)")
-    parser.add_argument("--keep-db", action="store_true", help=f"keep the {DB_NAME} database afterwards")
-    parser.add_argument("--json", help="also write the result as JSON to this file")
+    add_common_arguments(parser, DB_NAME)
     args = parser.parse_args(argv)
     if args.n is None:
         args.n = 300 if args.quick else 1500
@@ -220,15 +216,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        result = run(args)
-    except BenchError as exc:
-        print(f"ingest benchmark FAILED: {exc}", file=sys.stderr)
-        return 2
-    print(report(result))
-    write_json(args.json, result)
-    return 1 if result["problems"] else 0
+    return run_main("ingest", parse_args(argv), run, report)
 
 
 if __name__ == "__main__":

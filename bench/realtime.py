@@ -30,6 +30,7 @@ import httpx  # noqa: E402
 from bench.common import (  # noqa: E402
     BenchError,
     Server,
+    add_common_arguments,
     create_user,
     drop_database,
     fresh_database,
@@ -37,8 +38,8 @@ from bench.common import (  # noqa: E402
     ms,
     percentile,
     require_env,
+    run_main,
     table,
-    write_json,
 )
 from bench.webhooks import WebhookFactory, sender_number  # noqa: E402
 
@@ -298,11 +299,7 @@ def parse_args(argv=None):
                         help="then the same at this low rate (0: skip), to see fan-out without queueing")
     parser.add_argument("--grace", type=float, default=1,
                         help="seconds to wait for strays once every expected event has arrived")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--conn-max-age", type=int, default=None,
-                        help="DB_CONN_MAX_AGE for the servers (default: the app's default)")
-    parser.add_argument("--keep-db", action="store_true", help=f"keep the {DB_NAME} database afterwards")
-    parser.add_argument("--json", help="also write the result as JSON to this file")
+    add_common_arguments(parser, DB_NAME)
     args = parser.parse_args(argv)
     if args.seconds is None:
         args.seconds = 3 if args.quick else 10
@@ -310,15 +307,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        result = run(args)
-    except BenchError as exc:
-        print(f"realtime benchmark FAILED: {exc}", file=sys.stderr)
-        return 2
-    print(report(result))
-    write_json(args.json, result)
-    return 1 if result["problems"] else 0
+    return run_main("realtime", parse_args(argv), run, report)
 
 
 if __name__ == "__main__":
