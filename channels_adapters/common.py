@@ -14,14 +14,19 @@ from inbox.services.raw_events import BadPayload, process_raw_event, store_raw_e
 MAX_MEDIA_BYTES = 25 * 1024 * 1024
 
 
-def store_and_process(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None):
+def store_and_process(
+    request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None,
+    retry_later: tuple[type[Exception], ...] = (),
+):
     """Returns None when processing succeeded, else the error response to send.
 
     Call only after the signature check passed: a forged request must leave no trace.
+    Errors in `retry_later` (e.g. a status callback for a message not stored yet) stay failed on the
+    raw event for replay, but are no error for the provider.
     """
     raw = store_raw_event(request, channel=channel, endpoint=endpoint, inbox=inbox)
     error = process_raw_event(raw)
-    if error is None:
+    if error is None or isinstance(error, retry_later):
         return None
     if isinstance(error, ValueError):
         return JsonResponse({"detail": str(error), "raw_event": raw.pk}, status=400)

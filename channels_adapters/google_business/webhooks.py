@@ -21,13 +21,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from channels_adapters.base import InboundMessage
-from channels_adapters.common import forbidden
+from channels_adapters.common import forbidden, store_and_process
 from channels_adapters.google_business import SIGNATURE_HEADER, parse
 from channels_adapters.google_business.signing import is_valid
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import process_raw_event, register_processor, store_raw_event
+from inbox.services.raw_events import register_processor
 from inbox.services.typing import customer_typing
 
 CHANNEL = "google_business"
@@ -103,14 +103,10 @@ def webhook(request):
     inbox = _addressed(signed_by, payload)
     if inbox is None:
         return JsonResponse({"detail": "No Business Messages inbox has this agent (or customAgentId)."}, status=404)
-    raw = store_raw_event(request, channel=CHANNEL, endpoint=ENDPOINT, inbox=inbox)
-    error = process_raw_event(raw)
-    if error is None or isinstance(error, UnknownMessage):
-        # A receipt for a message we have not stored yet stays "failed" (replayable); no error for Google.
-        return HttpResponse(status=200)
-    if isinstance(error, ValueError):
-        return JsonResponse({"detail": str(error), "raw_event": raw.pk}, status=400)
-    return JsonResponse({"detail": "Stored for replay; processing failed.", "raw_event": raw.pk}, status=500)
+    # A receipt for a message we have not stored yet stays "failed" (replayable); no error for Google.
+    error_response = store_and_process(request, channel=CHANNEL, endpoint=ENDPOINT, inbox=inbox,
+                                       retry_later=(UnknownMessage,))
+    return error_response or HttpResponse(status=200)
 
 
 def process_webhook(raw: RawInboundEvent) -> str:

@@ -20,7 +20,7 @@ from inbox.services.consent import apply_consent, keyword_in
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.identities import InvalidIdentity, normalize_phone
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import process_raw_event, register_processor, store_raw_event
+from inbox.services.raw_events import register_processor
 
 CHANNEL = "sms"
 INBOUND_ENDPOINT = "twilio_sms.inbound"
@@ -67,15 +67,25 @@ def empty_twiml() -> HttpResponse:
     return HttpResponse(str(MessagingResponse()), content_type="text/xml")
 
 
+def _verified_inbox(request, *, our_number_field: str) -> tuple[Inbox | None, HttpResponse | None]:
+    """The inbox the request is for, once its signature checks out; else the refusal to send."""
+    inbox = find_inbox(request.POST, our_number_field=our_number_field)
+    if inbox is None:
+        return None, JsonResponse(
+            {"detail": f"No SMS inbox matches this MessagingServiceSid or AccountSid + {our_number_field}."},
+            status=404,
+        )
+    if not twilio_common.request_is_signed(request, inbox.credentials):
+        return None, forbidden("Invalid or missing X-Twilio-Signature.")
+    return inbox, None
+
+
 @csrf_exempt
 @require_POST
 def inbound(request):
-    inbox = find_inbox(request.POST, our_number_field="To")
-    if inbox is None:
-        return JsonResponse({"detail": "No SMS inbox matches this MessagingServiceSid or AccountSid + To."},
-                            status=404)
-    if not twilio_common.request_is_signed(request, inbox.credentials):
-        return forbidden("Invalid or missing X-Twilio-Signature.")
+    inbox, refusal = _verified_inbox(request, our_number_field="To")
+    if refusal:
+        return refusal
     error_response = store_and_process(request, channel=CHANNEL, endpoint=INBOUND_ENDPOINT, inbox=inbox)
     return error_response or empty_twiml()
 
@@ -83,20 +93,12 @@ def inbound(request):
 @csrf_exempt
 @require_POST
 def status(request):
-    inbox = find_inbox(request.POST, our_number_field="From")
-    if inbox is None:
-        return JsonResponse({"detail": "No SMS inbox matches this MessagingServiceSid or AccountSid + From."},
-                            status=404)
-    if not twilio_common.request_is_signed(request, inbox.credentials):
-        return forbidden("Invalid or missing X-Twilio-Signature.")
-    raw = store_raw_event(request, channel=CHANNEL, endpoint=STATUS_ENDPOINT, inbox=inbox)
-    error = process_raw_event(raw)
-    if error is None or isinstance(error, UnknownMessage):
-        # An unknown MessageSid stays stored as failed (replayable) but is no error for Twilio.
-        return HttpResponse(status=204)
-    if isinstance(error, ValueError):
-        return JsonResponse({"detail": str(error), "raw_event": raw.pk}, status=400)
-    return JsonResponse({"detail": "Stored for replay; processing failed.", "raw_event": raw.pk}, status=500)
+    inbox, refusal = _verified_inbox(request, our_number_field="From")
+    if refusal:
+        return refusal
+    error_response = store_and_process(request, channel=CHANNEL, endpoint=STATUS_ENDPOINT, inbox=inbox,
+                                       retry_later=(UnknownMessage,))
+    return error_response or HttpResponse(status=204)
 
 
 def process_inbound(raw: RawInboundEvent) -> str:

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from channels_adapters import twilio_common
-from channels_adapters.common import forbidden
+from channels_adapters.common import forbidden, store_and_process
 from channels_adapters.twilio_voice import RECORDED_QUERY, parse, twiml
 from inbox.models import Inbox, Message, RawInboundEvent
 from inbox.services import calls
@@ -75,13 +75,21 @@ def _same_number(address: str, number: str) -> bool:
         return False
 
 
-def _accept(request, endpoint: str):
-    """(inbox, raw event, processing error) or (None, error response, None)."""
+def _verified_inbox(request):
+    """(inbox, None) once the signature checks out, else (None, the refusal to send)."""
     inbox = find_inbox(request.POST)
     if inbox is None:
-        return None, JsonResponse({"detail": "No voice inbox matches this AccountSid and number."}, status=404), None
+        return None, JsonResponse({"detail": "No voice inbox matches this AccountSid and number."}, status=404)
     if not twilio_common.request_is_signed(request, inbox.credentials):
-        return None, forbidden("Invalid or missing X-Twilio-Signature."), None
+        return None, forbidden("Invalid or missing X-Twilio-Signature.")
+    return inbox, None
+
+
+def _accept(request, endpoint: str):
+    """(inbox, raw event, processing error) or (None, error response, None)."""
+    inbox, refusal = _verified_inbox(request)
+    if refusal:
+        return None, refusal, None
     raw = store_raw_event(request, channel=CHANNEL, endpoint=endpoint, inbox=inbox)
     return inbox, raw, process_raw_event(raw)
 
@@ -104,14 +112,12 @@ def _twiml_webhook(endpoint: str, request, make_twiml):
 
 
 def _callback_webhook(endpoint: str, request):
-    inbox, raw, error = _accept(request, endpoint)
-    if inbox is None:
-        return raw
-    if error is None or isinstance(error, calls.UnknownCall):
-        return HttpResponse(status=204)
-    if isinstance(error, ValueError):
-        return _bad_request(error, raw)
-    return JsonResponse({"detail": "Stored for replay; processing failed.", "raw_event": raw.pk}, status=500)
+    inbox, refusal = _verified_inbox(request)
+    if refusal:
+        return refusal
+    error_response = store_and_process(request, channel=CHANNEL, endpoint=endpoint, inbox=inbox,
+                                       retry_later=(calls.UnknownCall,))
+    return error_response or HttpResponse(status=204)
 
 
 @csrf_exempt
