@@ -8,7 +8,14 @@ from django.http import HttpRequest, JsonResponse
 
 from channels_adapters.base import PermanentSendError, TransientSendError
 from inbox.models import Inbox
-from inbox.services.raw_events import BadPayload, process_raw_event, store_raw_event
+from inbox.services.raw_events import (
+    BadPayload,
+    check_raw_event,
+    defer_raw_event,
+    is_deferred,
+    process_raw_event,
+    store_raw_event,
+)
 
 # Far above any provider's own cap (Twilio's MMS total is 5 MB): anything larger is not a customer's file.
 MAX_MEDIA_BYTES = 25 * 1024 * 1024
@@ -18,14 +25,21 @@ def store_and_process(
     request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None,
     retry_later: tuple[type[Exception], ...] = (),
 ):
-    """Returns None when processing succeeded, else the error response to send.
+    """Returns None when the event was processed (or, for a deferred endpoint, checked and queued),
+    else the error response to send.
 
     Call only after the signature check passed: a forged request must leave no trace.
     Errors in `retry_later` (e.g. a status callback for a message not stored yet) stay failed on the
     raw event for replay, but are no error for the provider.
     """
     raw = store_raw_event(request, channel=channel, endpoint=endpoint, inbox=inbox)
-    error = process_raw_event(raw)
+    if is_deferred(endpoint):
+        error = check_raw_event(raw)
+        if error is None:
+            defer_raw_event(raw)
+            return None
+    else:
+        error = process_raw_event(raw)
     if error is None or isinstance(error, retry_later):
         return None
     if isinstance(error, ValueError):

@@ -12,6 +12,10 @@ app.conf.beat_schedule = {
         "task": "inbox.tasks.wake_snoozed_conversations",
         "schedule": float(os.environ.get("HERON_SNOOZE_CHECK_SECONDS", "60")),
     },
+    "process-stale-raw-events": {
+        "task": "inbox.tasks.process_stale_raw_events",
+        "schedule": float(os.environ.get("HERON_STALE_EVENTS_CHECK_SECONDS", "60")),
+    },
     "poll-google-reviews": {
         "task": "channels_adapters.google_reviews.tasks.poll_google_reviews",
         "schedule": float(os.environ.get("GOOGLE_REVIEWS_POLL_SECONDS", "600")),

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from channels_adapters.base import TransientSendError
 from inbox.models import Attachment
-from inbox.services import attachments, conversations, outbound
+from inbox.services import attachments, conversations, outbound, raw_events
 
 
 def _backoff(retries: int) -> float:
@@ -38,3 +38,19 @@ def download_attachment(self, attachment_id: int) -> None:
 @shared_task
 def wake_snoozed_conversations() -> int:
     return conversations.wake_snoozed_conversations()
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def process_raw_event_task(self, raw_event_id: int) -> None:
+    """A deferred webhook. A ValueError is the sender's fault and final; anything else (database
+    restarting, a bug fixed by a deploy) is retried with backoff, then left failed for replay."""
+    error = raw_events.process_queued_event(raw_event_id, is_retry=self.request.retries > 0)
+    if error is None or isinstance(error, ValueError):
+        return
+    if self.request.retries < settings.HERON["SEND_MAX_RETRIES"]:
+        raise self.retry(exc=error, countdown=_backoff(self.request.retries))
+
+
+@shared_task
+def process_stale_raw_events() -> int:
+    return raw_events.process_stale_events()

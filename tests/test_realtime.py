@@ -125,13 +125,18 @@ def test_event_in_one_process_reaches_a_socket_held_by_another(server, inbox, ag
 
 
 def test_reply_goes_through_a_real_celery_worker_and_status_comes_back_live(transactional_db, inbox, agent):
-    """Not eager: the API queues the task in Redis, a worker sends it, the provider reports delivery."""
+    """Not eager: the webhook is answered once stored and a worker records it; the API queues the
+    reply in Redis, a worker sends it, the provider reports delivery."""
     server = Server(CELERY_TASK_ALWAYS_EAGER="0", SIMULATOR_DELIVERY_CALLBACKS="1")
     worker = CeleryWorker(PUBLIC_BASE_URL=server.url, SIMULATOR_DELIVERY_CALLBACKS="1")
     try:
-        customer_webhook(server.url, inbox, "please reply")
-        conversation_id = Message.objects.get(text="please reply").conversation_id
         with open_socket(server.ws_url, token=token_for(agent)) as socket:
+            assert customer_webhook(server.url, inbox, "please reply").status_code == 204
+            frame = receive_until(socket, is_message("please reply"), timeout=20)
+            conversation_id = frame["data"]["conversation"]["id"]
+            assert "process_raw_event_task" in worker.output()
+            assert RawInboundEvent.objects.get(endpoint="simulator.inbound").result == "processed"
+
             response = httpx.post(f"{server.url}/api/v1/conversations/{conversation_id}/messages/",
                                   json={"text": "Replying via the worker"},
                                   headers={"Authorization": f"Token {token_for(agent)}"})

@@ -8,7 +8,7 @@ class EmailConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from channels_adapters.email import inbound, tasks  # noqa: F401 - signal receiver, processor, tasks
+        from channels_adapters.email import inbound, tasks, tracking  # noqa: F401 - signal receivers, processors, tasks
         from config.celery import app
 
         app.conf.beat_schedule.setdefault(

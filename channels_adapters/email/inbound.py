@@ -18,7 +18,13 @@ from channels_adapters.email.parse import find_inbox, header, parse_email
 from channels_adapters.email.threading import normalize_message_id
 from inbox.models import Inbox, Message, RawInboundEvent
 from inbox.services.email_threading import ingest_email, record_bounce
-from inbox.services.raw_events import KEPT_HEADERS, BadPayload, process_raw_event, register_processor
+from inbox.services.raw_events import (
+    KEPT_HEADERS,
+    BadPayload,
+    defer_raw_event,
+    process_raw_event,
+    register_processor,
+)
 
 log = logging.getLogger("heron.email")
 
@@ -92,12 +98,9 @@ def handle_inbound(sender, event, esp_name, **kwargs):
         extra["X-Heron-Spam-Score"] = str(message.spam_score)
     inbox = find_inbox(message, message.envelope_recipient)
     raw = store_email(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
-    error = process_raw_event(raw)
-    if error is not None and not isinstance(error, ValueError):
-        # Ours, not the sender's: a 500 makes the ESP retry; the raw event is kept for replay meanwhile.
-        raise error
-    # A ValueError (no inbox for this recipient, no sender) is answered 200: retrying cannot help,
-    # and the raw event stays "failed" to replay once the inbox exists.
+    # anymail has parsed the message already; threading and storing it happen on a worker, and
+    # whatever fails there (no inbox for this recipient yet, say) stays on the raw event for replay.
+    defer_raw_event(raw)
 
 
 def process_inbound(raw: RawInboundEvent) -> str:
@@ -127,7 +130,7 @@ def process_inbound(raw: RawInboundEvent) -> str:
     if parsed.sender_is_us:
         log.info("ignored mail from our own address %s (loop protection)", inbox.address)
         return RawInboundEvent.Result.DUPLICATE
-    result = ingest_email(parsed.inbound, parsed.hints)
+    result = ingest_email(parsed.inbound, parsed.hints, received_at=raw.received_at)
     return RawInboundEvent.Result.PROCESSED if result.created else RawInboundEvent.Result.DUPLICATE
 
 

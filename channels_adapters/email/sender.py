@@ -70,6 +70,7 @@ def build_email(message: OutboundMessage, context) -> tuple[EmailMultiAlternativ
 
 def send(message: OutboundMessage) -> SendResult:
     from inbox.services.email_threading import reply_context
+    from inbox.services.email_tracking import remember_esp_message_id
 
     context = reply_context(message.message_id)
     email, message_id = build_email(message, context)
@@ -89,7 +90,19 @@ def send(message: OutboundMessage) -> SendResult:
                 raise TransientSendError(str(exc)) from exc
             raise PermanentSendError(str(exc), code=str(status)) from exc
         raise
+    esp_message_id = _esp_message_id(email)
+    if esp_message_id:
+        remember_esp_message_id(message.message_id, esp_message_id)
     return SendResult(external_id=message_id, provider_status="sent", status="sent")
+
+
+def _esp_message_id(email: EmailMultiAlternatives) -> str:
+    """The id an anymail ESP backend got for the message: its tracking webhooks name the message by it.
+
+    Our Message-ID stays the message's external_id (replies thread on it); SMTP sends have no ESP id.
+    """
+    esp_id = getattr(getattr(email, "anymail_status", None), "message_id", None)
+    return "" if esp_id is None or isinstance(esp_id, set) else str(esp_id)
 
 
 def _classify(exc: Exception) -> Exception:

@@ -109,10 +109,14 @@ def webhook(request):
     return error_response or HttpResponse(status=200)
 
 
+def parse_webhook(raw: RawInboundEvent):
+    return parse.parse_webhook(bytes(raw.body), raw.inbox_id)
+
+
 def process_webhook(raw: RawInboundEvent) -> str:
-    parsed = parse.parse_webhook(bytes(raw.body), raw.inbox_id)
+    parsed = parse_webhook(raw)
     if isinstance(parsed, InboundMessage):
-        result = record_inbound(parsed)
+        result = record_inbound(parsed, received_at=raw.received_at)
         return RawInboundEvent.Result.PROCESSED if result.created else RawInboundEvent.Result.DUPLICATE
     if isinstance(parsed, parse.Receipts):
         missing = [u.external_id for u in parsed.updates
@@ -128,4 +132,4 @@ def process_webhook(raw: RawInboundEvent) -> str:
     return RawInboundEvent.Result.PROCESSED
 
 
-register_processor(ENDPOINT, process_webhook)
+register_processor(ENDPOINT, process_webhook, check=parse_webhook)

@@ -4,6 +4,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from channels_adapters.base import InboundMessage
 from channels_adapters.common import forbidden, store_and_process
 from channels_adapters.simulator import parse
 from channels_adapters.simulator.signing import HEADER, is_valid
@@ -35,8 +36,12 @@ def _webhook(endpoint: str):
     return view
 
 
+def parse_inbound(raw: RawInboundEvent) -> InboundMessage:
+    return parse.parse_inbound(bytes(raw.body), raw.inbox_id)
+
+
 def process_inbound(raw: RawInboundEvent) -> str:
-    result = record_inbound(parse.parse_inbound(bytes(raw.body), raw.inbox_id))
+    result = record_inbound(parse_inbound(raw), received_at=raw.received_at)
     return RawInboundEvent.Result.PROCESSED if result.created else RawInboundEvent.Result.DUPLICATE
 
 
@@ -47,7 +52,7 @@ def process_status(raw: RawInboundEvent) -> str:
     return RawInboundEvent.Result.PROCESSED
 
 
-register_processor("simulator.inbound", process_inbound)
+register_processor("simulator.inbound", process_inbound, check=parse_inbound)
 register_processor("simulator.status", process_status)
 inbound = _webhook("simulator.inbound")
 status = _webhook("simulator.status")

@@ -101,12 +101,16 @@ def status(request):
     return error_response or HttpResponse(status=204)
 
 
-def process_inbound(raw: RawInboundEvent) -> str:
-    parsed = parse.parse_inbound(
+def parse_inbound(raw: RawInboundEvent) -> parse.ParsedInbound:
+    return parse.parse_inbound(
         bytes(raw.body), raw.inbox_id, idempotency_token=raw.headers.get("I-Twilio-Idempotency-Token", "")
     )
+
+
+def process_inbound(raw: RawInboundEvent) -> str:
+    parsed = parse_inbound(raw)
     with transaction.atomic():
-        result = record_inbound(parsed.message)
+        result = record_inbound(parsed.message, received_at=raw.received_at)
         if not result.created:
             return RawInboundEvent.Result.DUPLICATE
         keyword = parsed.opt_out_type or keyword_in(parsed.message.text)
@@ -122,5 +126,5 @@ def process_status(raw: RawInboundEvent) -> str:
     return RawInboundEvent.Result.PROCESSED
 
 
-register_processor(INBOUND_ENDPOINT, process_inbound)
+register_processor(INBOUND_ENDPOINT, process_inbound, check=parse_inbound)
 register_processor(STATUS_ENDPOINT, process_status)

@@ -19,5 +19,6 @@ urlpatterns = [
     path("me/", views.me),
     path("events/", views.EventsView.as_view()),
     path("attachments/<int:pk>/", views.AttachmentView.as_view()),
+    path("messages/<int:pk>/original/", views.MessageOriginalView.as_view()),
     path("", include(router.urls)),
 ]

@@ -3,14 +3,15 @@
 from dataclasses import asdict
 
 from django.contrib.auth import authenticate, get_user_model, login, logout
-from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import ensure_csrf_cookie
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -31,10 +32,12 @@ from inbox.models import (
     Label,
     Team,
 )
+from inbox.public_media import INLINE_IMAGE_TYPES
 from inbox.services import contacts as contact_services
 from inbox.services import conversations as conversation_services
 from inbox.services import outbound as outbound_services
 from inbox.services.identities import InvalidIdentity, normalize_phone
+from inbox.services.originals import original_email
 from inbox.services.outbound import send_message, start_conversation
 
 User = get_user_model()
@@ -103,7 +106,10 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        return selectors.conversation_list(self.request.user)
+        if self.action in ("list", "retrieve"):
+            return selectors.conversation_list(self.request.user)
+        # The other actions work on the conversation rather than show it: no unread count or labels.
+        return selectors.visible_conversations(self.request.user).select_related("contact", "inbox")
 
     @extend_schema(
         parameters=[
@@ -175,7 +181,8 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         changes = s.ConversationUpdateSerializer(data=request.data)
         changes.is_valid(raise_exception=True)
         updated = conversation_services.update_conversation(conversation, request.user, **changes.validated_data)
-        return Response(s.ConversationSerializer(self.get_queryset().get(pk=updated.pk)).data)
+        updated = selectors.conversation_list(request.user).get(pk=updated.pk)
+        return Response(s.ConversationSerializer(updated).data)
 
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"], url_path="reply-options")
@@ -238,13 +245,22 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        contacts = selectors.visible_contacts(self.request.user).prefetch_related("identities")
+        contacts = selectors.visible_contacts(self.request.user).prefetch_related(
+            "identities", "labels", Prefetch("merges", ContactMerge.objects.select_related("merged_contact"))
+        )
         if self.action == "list":
+            params = self.request.query_params
+            if params.get("q"):
+                contacts = contacts.filter(id__in=_contacts_matching(params["q"]))
+            if params.get("label"):
+                contacts = contacts.filter(labels__name=params["label"])
             contacts = contacts.annotate(conversations_count=Count("conversations", distinct=True))
-            q = self.request.query_params.get("q")
-            if q:
-                contacts = contacts.filter(id__in=_contacts_matching(q))
         return contacts
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, description="name, email or phone (any format)"),
+                               OpenApiParameter("label", str, description="label name")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=s.NewContactSerializer, responses=s.ContactSerializer)
     def create(self, request):
@@ -272,20 +288,20 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         contact_services.remove_identity(identity)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=s.ContactRefSerializer, responses=s.ContactSerializer)
+    @extend_schema(request=s.ContactUpdateSerializer, responses=s.ContactSerializer)
     def partial_update(self, request, pk=None):
         contact = self.get_object()
-        name = request.data.get("name") if isinstance(request.data, dict) else None
-        if not isinstance(name, str) or len(name) > 200:
-            raise ValidationError({"name": "Give a name of at most 200 characters."})
-        contact_services.update_contact(contact, name=name.strip())
+        changes = s.ContactUpdateSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        contact_services.update_contact(contact, **changes.validated_data)
         return Response(s.ContactSerializer(self.get_queryset().get(pk=contact.pk)).data)
 
     @extend_schema(responses=s.MessageSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=NewestFirst)
     def timeline(self, request, pk=None):
         """Every message, call, note and campaign touch of the contact, across conversations and channels."""
-        contact = self.get_object()
+        # Only whether the contact is visible: the detail's prefetches (identities, labels, merges) go unused.
+        contact = get_object_or_404(selectors.visible_contacts(request.user).only("id"), pk=pk)
         queryset = selectors.message_list(selectors.visible_messages(request.user).filter(contact=contact))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
@@ -392,10 +408,6 @@ class EventsView(APIView):
         return Response({"events": [e.as_frame() for e in events], "last_id": last_id})
 
 
-# Shown in the browser; anything else (SVG, HTML, PDF...) is downloaded, never rendered on our origin.
-INLINE_CONTENT_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-
-
 class AttachmentView(APIView):
     """Files are served only to users who may see the conversation."""
 
@@ -408,7 +420,7 @@ class AttachmentView(APIView):
         )
         if attachment is None or not attachment.file:
             raise Http404
-        inline = attachment.content_type in INLINE_CONTENT_TYPES or attachment.content_type.startswith(
+        inline = attachment.content_type in INLINE_IMAGE_TYPES or attachment.content_type.startswith(
             ("audio/", "video/")
         )
         response = FileResponse(
@@ -418,4 +430,30 @@ class AttachmentView(APIView):
         response["X-Content-Type-Options"] = "nosniff"
         # Even a file that slips past the type check cannot run script on our origin.
         response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
+        return response
+
+
+class MessageOriginalView(APIView):
+    """An inbound email exactly as it arrived (raw MIME), for "View original"; visible like its timeline."""
+
+    permission_classes = HERON
+
+    @extend_schema(
+        parameters=[OpenApiParameter("download", bool, description="1: as message-<id>.eml (message/rfc822)")],
+        responses={(200, "text/plain"): OpenApiTypes.STR, (200, "message/rfc822"): OpenApiTypes.BINARY,
+                   404: OpenApiResponse(description="No such message for you, or it has no original")},
+    )
+    def get(self, request, pk: int):
+        message = get_object_or_404(selectors.visible_messages(request.user), pk=pk)
+        original = original_email(message)
+        if original is None:
+            raise NotFound("This message has no original: only inbound emails keep the message as it arrived.")
+        if request.query_params.get("download") in ("1", "true"):
+            response = HttpResponse(original, content_type="message/rfc822")
+            response["Content-Disposition"] = f'attachment; filename="message-{message.pk}.eml"'
+        else:
+            # Shown as text: a browser would offer to download message/rfc822, or render parts of it.
+            response = HttpResponse(original, content_type="text/plain; charset=utf-8")
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
         return response

@@ -11,6 +11,8 @@ class IdentityKind(models.TextChoices):
 
 class Contact(models.Model):
     name = models.CharField(max_length=200, blank=True)
+    # The same labels as conversations: a trait of the customer (vip, churn-risk) rather than of one thread.
+    labels = models.ManyToManyField("inbox.Label", blank=True, related_name="contacts")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,5 +47,7 @@ class ContactMerge(models.Model):
     identity_ids = models.JSONField(default=list)
     conversation_ids = models.JSONField(default=list)
     message_ids = models.JSONField(default=list)
+    # Labels the merge added to `into` (it had them not before), taken off again by an un-merge.
+    label_ids = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     undone_at = models.DateTimeField(null=True, blank=True)

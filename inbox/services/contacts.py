@@ -6,6 +6,7 @@ from django.utils import timezone
 from inbox.models import Contact, ContactMerge, Conversation, Identity, IdentityKind, Message
 from inbox.services.events import record_contact_event
 from inbox.services.identities import format_phone, normalize_identity
+from inbox.services.labels import labels_named
 
 
 def placeholder_name(kind: str, value: str) -> str:
@@ -86,11 +87,26 @@ def create_contact(name: str, identities: list[tuple[str, str]]) -> Contact:
     return contact
 
 
-def update_contact(contact: Contact, *, name: str) -> Contact:
+def update_contact(contact: Contact, *, name: str | None = None, labels: list[str] | None = None) -> Contact:
+    """An agent's edit of the name and/or the labels (the whole new set; unknown names are created).
+
+    The row is locked so two agents editing labels at once apply one after the other instead of
+    interleaving their adds and removes; a `contact.updated` event is written only if something changed.
+    """
     with transaction.atomic():
-        contact.name = name
-        contact.save(update_fields=["name", "updated_at"])
-        record_contact_event("contact.updated", contact)
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        changed = False
+        if name is not None and name != contact.name:
+            contact.name = name
+            changed = True
+        if labels is not None:
+            wanted = labels_named(labels)
+            if wanted != set(contact.labels.all()):
+                contact.labels.set(wanted)
+                changed = True
+        if changed:
+            contact.save(update_fields=["name", "updated_at"])
+            record_contact_event("contact.updated", contact)
     return contact
 
 
@@ -116,6 +132,9 @@ def merge_contacts(into: Contact, other: Contact) -> ContactMerge:
         Identity.objects.filter(id__in=identity_ids).update(contact=into)
         Conversation.objects.filter(id__in=conversation_ids).update(contact=into)
         Message.objects.filter(id__in=message_ids).update(contact=into)
+        # A label of either record describes the one person: `into` gets the ones it lacked.
+        label_ids = list(other.labels.exclude(pk__in=into.labels.values("pk")).values_list("id", flat=True))
+        into.labels.add(*label_ids)
         if not into.name and other.name:
             into.name = other.name
             into.save(update_fields=["name", "updated_at"])
@@ -125,6 +144,7 @@ def merge_contacts(into: Contact, other: Contact) -> ContactMerge:
             identity_ids=identity_ids,
             conversation_ids=conversation_ids,
             message_ids=message_ids,
+            label_ids=label_ids,
         )
         record_contact_event("contact.merged", into, merged_contact_id=other.pk, merge_id=merge.pk)
     return merge
@@ -139,6 +159,7 @@ def unmerge_contacts(merge: ContactMerge) -> Contact:
         Identity.objects.filter(id__in=merge.identity_ids).update(contact=other)
         Conversation.objects.filter(id__in=merge.conversation_ids).update(contact=other)
         Message.objects.filter(id__in=merge.message_ids).update(contact=other)
+        merge.into.labels.remove(*merge.label_ids)
         merge.undone_at = timezone.now()
         merge.save(update_fields=["undone_at"])
         record_contact_event("contact.updated", merge.into)

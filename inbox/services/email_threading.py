@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -70,12 +70,12 @@ def find_thread(identity: Identity, hints: ThreadHints, *, now=None) -> Conversa
     return None
 
 
-def ingest_email(inbound: InboundMessage, hints: ThreadHints) -> IngestResult:
+def ingest_email(inbound: InboundMessage, hints: ThreadHints, *, received_at: datetime | None = None) -> IngestResult:
     """Store an inbound email in the conversation threading says, or a new one; exactly once per Message-ID.
 
     Email is threaded by headers, not by "the contact's open conversation": a new thread is new work.
     """
-    return record_inbound(inbound, find_thread=lambda identity: find_thread(identity, hints))
+    return record_inbound(inbound, find_thread=lambda identity: find_thread(identity, hints), received_at=received_at)
 
 
 def record_bounce(

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import nh3
 from django.conf import settings
@@ -61,13 +61,16 @@ def sanitize_html(html: str) -> str:
 
 
 def record_inbound(
-    inbound: InboundMessage, *, find_thread: Callable[[Identity], Conversation | None] | None = None
+    inbound: InboundMessage, *, find_thread: Callable[[Identity], Conversation | None] | None = None,
+    received_at: datetime | None = None,
 ) -> IngestResult:
     """Store a customer's message on the right contact and conversation, exactly once.
 
     A retried webhook (same inbox + external id) returns the message stored the first time.
     `find_thread` lets a channel with its own threading (email headers) name the conversation;
     when it finds none, the message starts a new one instead of joining the contact's open one.
+    `received_at` is when the webhook arrived (its raw event): workers may process two of a
+    customer's messages out of order, but the timeline keeps the order they came in.
     Raises `inbox.services.identities.InvalidIdentity` for a sender address that makes no sense.
     """
     inbox = Inbox.objects.select_related("team").get(pk=inbound.inbox_id)
@@ -82,7 +85,7 @@ def record_inbound(
         if existing:
             return IngestResult(existing, created=False)
 
-        now = timezone.now()
+        now = received_at or timezone.now()
         thread = find_thread(identity) if find_thread else None
         conversation, created_conversation = _pick_conversation(
             inbound, contact, inbox, now, thread=thread, thread_only=find_thread is not None
@@ -107,12 +110,13 @@ def record_inbound(
         # The event payloads below read these; we know them, so no query is needed.
         message._prefetched_objects_cache = {"attachments": attachments}
 
-        conversation.last_message = message
-        conversation.last_message_at = now
+        if conversation.last_message_at is None or now >= conversation.last_message_at:
+            conversation.last_message = message
+            conversation.last_message_at = now
         if not inbound.is_automated:
             conversation.inbox = inbox
-            conversation.last_inbound_at = now
-            conversation.waiting_since = conversation.waiting_since or now
+            conversation.last_inbound_at = max(now, conversation.last_inbound_at or now)
+            conversation.waiting_since = min(now, conversation.waiting_since or now)
         if inbound.subject and not conversation.subject:
             conversation.subject = inbound.subject[:500]
         conversation.save()

@@ -1,7 +1,17 @@
-"""Keeping what providers sent, verbatim, before acting on it; and replaying what failed."""
+"""Keeping what providers sent, verbatim, before acting on it; processing it now or on a worker;
+and replaying what failed.
+
+A webhook whose answer does not depend on the outcome is *deferred*: the view stores it, runs the
+endpoint's cheap `check` (parsing, so a malformed body still gets its 4xx), answers, and a Celery
+task records it. The provider waits for one INSERT instead of the whole ingest, and a burst queues
+up on workers instead of timing out the provider. Events whose task never ran (broker down, worker
+lost) are picked up again by `process_stale_events`, so nothing stored is left unprocessed.
+"""
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -16,13 +26,36 @@ KEPT_HEADERS = (
     "X-Forwarded-For", "X-Forwarded-Proto", "X-Heron-Signature",
 )
 
-# endpoint name → function that processes a stored event (registered by adapters at import).
-_processors: dict[str, Callable[[RawInboundEvent], str]] = {}
+# A pending event older than this has lost its task: the sweeper processes it.
+STALE_AFTER = timedelta(minutes=2)
 
 
-def register_processor(endpoint: str, processor: Callable[[RawInboundEvent], str]) -> None:
-    """An adapter says how to (re)process the raw events of one of its webhooks."""
-    _processors[endpoint] = processor
+@dataclass(frozen=True)
+class Processor:
+    process: Callable[[RawInboundEvent], str]
+    # Validates the stored body without touching the database (raises ValueError); set only for
+    # endpoints whose processing may be deferred to a worker.
+    check: Callable[[RawInboundEvent], object] | None = None
+
+
+# endpoint name → how to process its stored events (registered by adapters at import).
+_processors: dict[str, Processor] = {}
+
+
+def register_processor(
+    endpoint: str, process: Callable[[RawInboundEvent], str], *,
+    check: Callable[[RawInboundEvent], object] | None = None,
+) -> None:
+    """An adapter says how to (re)process the raw events of one of its webhooks.
+
+    Passing `check` makes the endpoint deferred: the webhook is answered once the body passes it.
+    """
+    _processors[endpoint] = Processor(process, check)
+
+
+def is_deferred(endpoint: str) -> bool:
+    processor = _processors.get(endpoint)
+    return processor is not None and processor.check is not None
 
 
 def store_raw_event(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
@@ -50,11 +83,38 @@ def process_raw_event(raw: RawInboundEvent) -> Exception | None:
         error = LookupError(f"No processor for endpoint {raw.endpoint!r}")
     else:
         try:
-            raw.result = processor(raw)
+            raw.result = processor.process(raw)
         except Exception as exc:  # noqa: BLE001 - stored for replay, never lost
             error = exc
             if not isinstance(exc, ValueError):
                 log.exception("processing raw event %s failed", raw.pk)
+    _record_outcome(raw, error)
+    return error
+
+
+def check_raw_event(raw: RawInboundEvent) -> ValueError | None:
+    """Run a deferred endpoint's check; a body it refuses is marked failed now (the sender's fault)."""
+    try:
+        _processors[raw.endpoint].check(raw)
+    except ValueError as exc:
+        raw.attempts += 1
+        _record_outcome(raw, exc)
+        return exc
+    return None
+
+
+def defer_raw_event(raw: RawInboundEvent) -> None:
+    """Hand a stored, checked event to a worker; if the broker is unreachable, process it here."""
+    from inbox.tasks import process_raw_event_task
+
+    try:
+        process_raw_event_task.delay(raw.pk)
+    except Exception:  # noqa: BLE001 - kombu raises many kinds; the provider must still get its answer
+        log.warning("could not queue raw event %s; processing it in the request", raw.pk, exc_info=True)
+        process_raw_event(raw)
+
+
+def _record_outcome(raw: RawInboundEvent, error: Exception | None) -> None:
     if error is not None:
         raw.result = RawInboundEvent.Result.FAILED
         raw.error = f"{type(error).__name__}: {error}"
@@ -62,7 +122,28 @@ def process_raw_event(raw: RawInboundEvent) -> Exception | None:
         raw.error = ""
     raw.processed_at = timezone.now()
     raw.save(update_fields=["result", "error", "attempts", "processed_at"])
-    return error
+
+
+def process_queued_event(raw_event_id: int, *, is_retry: bool = False) -> Exception | None:
+    """The worker's side of a deferred event. One handled meanwhile (by the sweeper, or a replay)
+    is left alone; a retry takes the event its own earlier attempt marked failed."""
+    wanted = [RawInboundEvent.Result.PENDING]
+    if is_retry:
+        wanted.append(RawInboundEvent.Result.FAILED)
+    raw = RawInboundEvent.objects.filter(pk=raw_event_id, result__in=wanted).first()
+    return process_raw_event(raw) if raw is not None else None
+
+
+def process_stale_events(limit: int = 1000) -> int:
+    """Pending events whose task never ran: processing is idempotent, so a late task does no harm."""
+    stale = RawInboundEvent.objects.filter(
+        result=RawInboundEvent.Result.PENDING, received_at__lt=timezone.now() - STALE_AFTER
+    ).order_by("id")[:limit]
+    count = 0
+    for raw in stale:
+        process_raw_event(raw)
+        count += 1
+    return count
 
 
 def replay_failed_events(limit: int = 1000) -> dict[str, int]:

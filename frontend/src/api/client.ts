@@ -2,6 +2,7 @@ import type {
   Agent,
   CannedResponse,
   Contact,
+  ContactPatch,
   Conversation,
   ConversationFilter,
   ConversationPatch,
@@ -141,10 +142,10 @@ export const api = {
   /** JSON, or multipart/form-data (same fields plus repeated `files`) when attaching files. */
   sendMessage: (id: ID, body: SendMessageBody | FormData) => request<Message>("POST", `${API}/conversations/${id}/messages/`, body),
 
-  contacts: (q: string | null, next?: string | null) =>
-    request<Page<Contact>>("GET", next ?? `${API}/contacts/${qs({ q })}`),
+  contacts: (q: string | null, next?: string | null, label?: string) =>
+    request<Page<Contact>>("GET", next ?? `${API}/contacts/${qs({ q, label })}`),
   contact: (id: ID) => request<Contact>("GET", `${API}/contacts/${id}/`),
-  patchContact: (id: ID, patch: { name: string }) => request<Contact>("PATCH", `${API}/contacts/${id}/`, patch),
+  patchContact: (id: ID, patch: ContactPatch) => request<Contact>("PATCH", `${API}/contacts/${id}/`, patch),
   mergeContact: (id: ID, other: ID) => request<Contact>("POST", `${API}/contacts/${id}/merge/`, { other }),
   unmergeContact: (id: ID, mergeId: ID) =>
     request<Contact>("POST", `${API}/contacts/${id}/unmerge/`, { merge_id: mergeId }),

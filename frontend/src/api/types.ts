@@ -61,6 +61,8 @@ export interface Attachment {
   content_type: string;
   size: number;
   url: string;
+  /** A signed, expiring link for an email's inline image (the sandboxed email iframe sends no cookie). */
+  inline_url?: string | null;
   status: "ready" | "pending" | "failed";
 }
 
@@ -70,7 +72,9 @@ export interface MessageMetadata {
   transcript?: string;
   call_status?: string;
   quoted_text?: string;
-  cc?: string[];
+  cc?: { name: string; email: string }[];
+  /** Inbound email: the stored original (GET /messages/{id}/original/). */
+  raw_event_id?: number;
   [key: string]: unknown;
 }
 
@@ -109,6 +113,8 @@ export interface Contact {
   id: ID;
   name: string;
   identities: Identity[];
+  /** Label names, sorted (a trait of the customer: vip, churn-risk). */
+  labels: string[];
   conversations_count: number;
   created_at: string;
   merged_from: { merge_id: ID; contact_id: ID; name: string }[];
@@ -178,6 +184,12 @@ export interface ConversationFilter {
   assignee?: ID | "none" | "";
   priority?: Priority | "";
   q?: string;
+}
+
+/** PATCH /contacts/{id}/: either or both; `labels` is the whole new set (unknown names are created). */
+export interface ContactPatch {
+  name?: string;
+  labels?: string[];
 }
 
 export interface ConversationPatch {

@@ -1,26 +1,35 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState, type ComponentProps } from "react";
 import { api } from "../api/client";
 import type { Contact, Message } from "../api/types";
 import { ContactDetails } from "../inbox/ContactDetails";
+import { CONTACT_DRAWER_QUERY, ContactAside, ContactToggle } from "../inbox/ContactPanel";
+import { useMeta } from "../inbox/meta";
 import { VirtualTimeline } from "../inbox/Timeline";
 import { useInbox } from "../live";
 import { navigate } from "../ui/router";
 import { showToast } from "../ui/toast";
+import { useMediaQuery } from "../ui/useMediaQuery";
 
 export default function ContactsPage({ contactId }: { contactId: number | null }) {
   const me = useInbox((s) => s.me);
   const [q, setQ] = useState("");
+  const [label, setLabel] = useState("");
+  const labels = useMeta((m) => m.labels);
   const [results, setResults] = useState<Contact[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [selected, setSelected] = useState<Contact | null>(null);
+  const narrow = useMediaQuery(CONTACT_DRAWER_QUERY);
+  const [detailsOpen, setDetailsOpen] = useState(false);
+  const detailsToggle = useRef<HTMLButtonElement>(null);
+  useEffect(() => setDetailsOpen(false), [contactId, narrow]);
 
   useEffect(() => {
     let cancelled = false;
     setLoading(true);
     const t = setTimeout(async () => {
       try {
-        const page = await api.contacts(q.trim() || null);
+        const page = await api.contacts(q.trim() || null, null, label);
         if (cancelled) return;
         setResults(page.results);
         setNext(page.next);
@@ -34,7 +43,7 @@ export default function ContactsPage({ contactId }: { contactId: number | null }
       cancelled = true;
       clearTimeout(t);
     };
-  }, [q]);
+  }, [q, label]);
 
   useEffect(() => {
     if (contactId === null) return setSelected(null);
@@ -47,6 +56,11 @@ export default function ContactsPage({ contactId }: { contactId: number | null }
       cancelled = true;
     };
   }, [contactId]);
+
+  const onChange = (c: Contact) => {
+    setSelected(c);
+    setResults((rows) => rows.map((r) => (r.id === c.id ? c : r)));
+  };
 
   const more = async () => {
     if (!next) return;
@@ -69,6 +83,14 @@ export default function ContactsPage({ contactId }: { contactId: number | null }
             onChange={(e) => setQ(e.target.value)}
             data-testid="contacts-search"
           />
+          <select aria-label="Label filter" value={label} onChange={(e) => setLabel(e.target.value)} data-testid="contacts-label-filter">
+            <option value="">Any label</option>
+            {labels.map((l) => (
+              <option key={l.id} value={l.name}>
+                {l.name}
+              </option>
+            ))}
+          </select>
         </div>
         <ul className="contacts-list">
           {results.map((c) => (
@@ -83,13 +105,24 @@ export default function ContactsPage({ contactId }: { contactId: number | null }
                 <span className="row-main">
                   <span className="row-name">{c.name || "Unnamed"}</span>
                   <span className="row-snippet">{c.identities.map((i) => i.value).join(" · ") || "No identities"}</span>
+                  {c.labels.length > 0 && (
+                    <span className="row-meta">
+                      {c.labels.map((l) => (
+                        <span key={l} className="pill label">
+                          {l}
+                        </span>
+                      ))}
+                    </span>
+                  )}
                 </span>
                 <span className="muted small">{c.conversations_count} conv.</span>
               </a>
             </li>
           ))}
         </ul>
-        {!loading && results.length === 0 && <div className="empty">{q ? `No contacts match “${q}”.` : "No contacts yet."}</div>}
+        {!loading && results.length === 0 && (
+          <div className="empty">{q || label ? `No contacts match${q ? ` “${q}”` : ""}${label ? ` with the label ${label}` : ""}.` : "No contacts yet."}</div>
+        )}
         {next && (
           <button className="link" onClick={() => void more()}>
             Load more
@@ -97,18 +130,36 @@ export default function ContactsPage({ contactId }: { contactId: number | null }
         )}
       </section>
       <section className="pane conversation-pane" aria-label="Contact timeline">
-        {selected ? <ContactTimeline contact={selected} /> : <div className="empty">Search and select a contact to see their unified timeline.</div>}
+        {selected ? (
+          <ContactTimeline
+            contact={selected}
+            detailsToggle={narrow ? { open: detailsOpen, onToggle: () => setDetailsOpen((open) => !open), ref: detailsToggle } : undefined}
+          />
+        ) : (
+          <div className="empty">Search and select a contact to see their unified timeline.</div>
+        )}
       </section>
-      {selected && (
-        <aside className="pane contact-pane" data-testid="contact-panel">
-          <ContactDetails contact={selected} canEdit={!!me?.can_reply} onChange={setSelected} />
-        </aside>
+      {selected && (!narrow || detailsOpen) && (
+        <ContactAside
+          drawer={
+            narrow
+              ? {
+                  onClose: () => {
+                    setDetailsOpen(false);
+                    detailsToggle.current?.focus();
+                  },
+                }
+              : undefined
+          }
+        >
+          <ContactDetails contact={selected} canEdit={!!me?.can_reply} onChange={onChange} />
+        </ContactAside>
       )}
     </div>
   );
 }
 
-function ContactTimeline({ contact }: { contact: Contact }) {
+function ContactTimeline({ contact, detailsToggle }: { contact: Contact; detailsToggle?: ComponentProps<typeof ContactToggle> }) {
   const [messages, setMessages] = useState<Message[]>([]);
   const [older, setOlder] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
@@ -146,8 +197,11 @@ function ContactTimeline({ contact }: { contact: Contact }) {
     <div className="conversation">
       <header className="conv-head">
         <div className="conv-title">
-          <h2>{contact.name}</h2>
-          <span className="muted">Unified timeline across all channels</span>
+          <div className="conv-title-row">
+            <h2 title={contact.name}>{contact.name}</h2>
+            {detailsToggle && <ContactToggle {...detailsToggle} />}
+          </div>
+          <span className="muted conv-meta">Unified timeline across all channels</span>
         </div>
       </header>
       <VirtualTimeline

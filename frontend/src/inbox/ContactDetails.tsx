@@ -1,15 +1,17 @@
-import { useEffect, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { api } from "../api/client";
 import type { Contact, Conversation } from "../api/types";
+import { labelFromInput, labelSuggestions, withLabel, withoutLabel } from "../contacts/labels";
 import { ContactPicker } from "../ui/ContactPicker";
 import { channelLabel, relativeTime } from "../ui/format";
 import { ChannelIcon, Icon } from "../ui/icons";
 import { navigate } from "../ui/router";
 import { showToast } from "../ui/toast";
+import { metaStore, useMeta } from "./meta";
 
 const KIND_LABEL: Record<string, string> = { phone: "Phone", email: "Email", google_business: "Google" };
 
-/** Contact card: editable name, identities, other conversations, merge / un-merge. */
+/** Contact card: editable name and labels, identities, other conversations, merge / un-merge. */
 export function ContactDetails({
   contact,
   canEdit,
@@ -109,6 +111,8 @@ export function ContactDetails({
         )}
       </div>
 
+      <ContactLabels contact={contact} canEdit={canEdit} onChange={onChange} />
+
       <h4>Identities</h4>
       {contact.identities.length === 0 && <p className="muted small">No phone, email or Google identity.</p>}
       <ul className="identities">
@@ -193,5 +197,103 @@ export function ContactDetails({
           </button>
         ))}
     </div>
+  );
+}
+
+/**
+ * The customer's labels (vip, churn-risk…) as chips; agents remove one with its ×, or type a name
+ * (an existing label, or a new one) and press Enter. Shown at once, rolled back if the server refuses.
+ */
+function ContactLabels({ contact, canEdit, onChange }: { contact: Contact; canEdit: boolean; onChange: (c: Contact) => void }) {
+  const known = useMeta((m) => m.labels);
+  const [pending, setPending] = useState<string[] | null>(null);
+  const [text, setText] = useState("");
+  const saving = useRef(false);
+  const listId = useId();
+  const shown = pending ?? contact.labels;
+  const knownNames = known.map((l) => l.name);
+
+  const save = async (next: string[]) => {
+    // The server takes the whole set: one change at a time, so a slow reply cannot undo a newer one.
+    if (saving.current) return;
+    saving.current = true;
+    setPending(next);
+    try {
+      const saved = await api.patchContact(contact.id, { labels: next });
+      onChange(saved);
+      // A label named for the first time now exists: offer it in the filters and pickers too.
+      if (saved.labels.some((name) => !knownNames.includes(name))) {
+        void api.labels().then((labels) => metaStore.set((m) => ({ ...m, labels })), () => undefined);
+      }
+    } catch (e) {
+      showToast(`Could not change the labels: ${(e as Error).message}`);
+    } finally {
+      saving.current = false;
+      setPending(null);
+    }
+  };
+
+  const add = () => {
+    const name = labelFromInput(text, knownNames);
+    if (!name) return;
+    setText("");
+    if (!shown.includes(name)) void save(withLabel(shown, name));
+  };
+
+  return (
+    <section aria-label="Contact labels">
+      <h4>Labels</h4>
+      {shown.length === 0 && <p className="muted small">{canEdit ? "No labels yet: add vip, churn-risk…" : "No labels."}</p>}
+      {shown.length > 0 && (
+        <ul className="label-chips" data-testid="contact-labels">
+          {shown.map((name) => {
+            const color = known.find((l) => l.name === name)?.color;
+            return (
+              <li key={name} className="pill label">
+                {color && <span className="swatch" style={{ background: color }} aria-hidden="true" />}
+                <span data-testid="contact-label">{name}</span>
+                {canEdit && (
+                  <button
+                    type="button"
+                    className="chip-remove"
+                    onClick={() => void save(withoutLabel(shown, name))}
+                    aria-label={`Remove label ${name}`}
+                    data-testid={`contact-label-remove-${name}`}
+                  >
+                    <Icon name="close" size={12} />
+                  </button>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {canEdit && (
+        <form
+          className="label-add"
+          onSubmit={(e) => {
+            e.preventDefault();
+            add();
+          }}
+        >
+          <input
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            list={listId}
+            placeholder="Add a label…"
+            aria-label="Add a label"
+            data-testid="contact-label-input"
+          />
+          <datalist id={listId}>
+            {labelSuggestions(knownNames, shown).map((name) => (
+              <option key={name} value={name} />
+            ))}
+          </datalist>
+          <button type="submit" disabled={!labelFromInput(text, knownNames)} data-testid="contact-label-add">
+            Add
+          </button>
+        </form>
+      )}
+    </section>
   );
 }

@@ -1,16 +1,32 @@
+import type { ComponentProps } from "react";
 import type { Conversation, Me } from "../api/types";
 import { activePresence, useInbox } from "../live";
 import { channelLabel } from "../ui/format";
 import { ChannelIcon, Icon } from "../ui/icons";
 import { useNow } from "../ui/useNow";
 import { Composer } from "./Composer";
+import { ContactToggle } from "./ContactPanel";
 import { ConversationActions } from "./ConversationActions";
 import { CustomerTyping } from "./CustomerTyping";
 import { Timeline } from "./Timeline";
 
-export function ConversationView({ me, conversation }: { me: Me; conversation: Conversation }) {
+/** How many of the customer's labels fit next to their name; the rest are counted ("+2"). */
+const HEADER_LABELS = 3;
+
+export function ConversationView({
+  me,
+  conversation,
+  contactToggle,
+}: {
+  me: Me;
+  conversation: Conversation;
+  /** Narrow screens: the contact panel is a drawer, opened from the header. */
+  contactToggle?: ComponentProps<typeof ContactToggle>;
+}) {
   const now = useNow(15_000);
   const presence = useInbox((s) => s.presence);
+  // The customer's labels (vip…) stay next to their name even while the contact panel is folded away.
+  const contactLabels = useInbox((s) => (s.contact?.id === conversation.contact.id ? s.contact.labels : null)) ?? [];
   const others = activePresence(presence, conversation.id, now);
   const replying = others.filter((p) => p.state === "replying");
   const viewing = others.filter((p) => p.state === "viewing");
@@ -19,11 +35,31 @@ export function ConversationView({ me, conversation }: { me: Me; conversation: C
     <div className="conversation" data-testid="conversation" data-conversation-id={conversation.id}>
       <header className="conv-head">
         <div className="conv-title">
-          <h2>{conversation.contact.name || "Unknown contact"}</h2>
-          <span className="muted">
-            <ChannelIcon channel={conversation.inbox.channel} /> {conversation.inbox.name} · {channelLabel(conversation.inbox.channel)} · #
-            {conversation.id}
-          </span>
+          <div className="conv-title-row">
+            <h2 title={conversation.contact.name}>{conversation.contact.name || "Unknown contact"}</h2>
+            {contactToggle && <ContactToggle {...contactToggle} />}
+          </div>
+          <div className="muted conv-meta">
+            <span className="conv-where">
+              <ChannelIcon channel={conversation.inbox.channel} /> {conversation.inbox.name} · {channelLabel(conversation.inbox.channel)} · #
+              {conversation.id}
+            </span>
+            {contactLabels.length > 0 && (
+              <span className="title-labels" data-testid="conversation-contact-labels">
+                <span className="sr-only">Contact labels:</span>
+                {contactLabels.slice(0, HEADER_LABELS).map((name) => (
+                  <span key={name} className="pill label">
+                    {name}
+                  </span>
+                ))}
+                {contactLabels.length > HEADER_LABELS && (
+                  <span className="pill muted" title={contactLabels.slice(HEADER_LABELS).join(", ")}>
+                    +{contactLabels.length - HEADER_LABELS}
+                  </span>
+                )}
+              </span>
+            )}
+          </div>
         </div>
         {me.can_reply ? (
           <ConversationActions conversation={conversation} />

@@ -1,10 +1,11 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Me } from "../api/types";
 import { inboxStore, sendPresence, useInbox } from "../live";
 import { runCommand } from "../ui/commands";
 import { navigate } from "../ui/router";
+import { useMediaQuery } from "../ui/useMediaQuery";
 import { loadContact, loadList, loadTimeline, markRead, openConversation, patchConversation } from "./actions";
-import { ContactPanel } from "./ContactPanel";
+import { CONTACT_DRAWER_QUERY, ContactPanel } from "./ContactPanel";
 import { ConversationList } from "./ConversationList";
 import { ConversationView } from "./ConversationView";
 
@@ -29,6 +30,16 @@ export function InboxPage({ me, conversationId }: { me: Me; conversationId: numb
   const stale = useInbox((s) => s.timeline.stale);
   const staleContact = useInbox((s) => s.timeline.contactId);
   const [missing, setMissing] = useState<number | null>(null);
+  // On a narrow screen the contact panel is a drawer, closed until the header's button opens it.
+  const narrow = useMediaQuery(CONTACT_DRAWER_QUERY);
+  const [contactOpen, setContactOpen] = useState(false);
+  const contactToggle = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => setContactOpen(false), [conversationId, narrow]);
+  const closeContact = () => {
+    setContactOpen(false);
+    contactToggle.current?.focus();
+  };
 
   useEffect(() => {
     if (!inboxStore.get().list.loaded) void loadList();
@@ -119,7 +130,11 @@ export function InboxPage({ me, conversationId }: { me: Me; conversationId: numb
             <p>Pick a conversation from the list, or press <kbd>j</kbd> to open the first one. Press <kbd>?</kbd> for all shortcuts.</p>
           </div>
         ) : current ? (
-          <ConversationView me={me} conversation={current} />
+          <ConversationView
+            me={me}
+            conversation={current}
+            contactToggle={narrow ? { open: contactOpen, onToggle: () => setContactOpen((open) => !open), ref: contactToggle } : undefined}
+          />
         ) : missing === conversationId ? (
           <div className="empty" role="alert" data-testid="conversation-not-found">
             <h2>Conversation not found</h2>
@@ -129,7 +144,9 @@ export function InboxPage({ me, conversationId }: { me: Me; conversationId: numb
           <div className="empty">Loading conversation…</div>
         )}
       </section>
-      {current && conversationId !== null && <ContactPanel me={me} conversation={current} />}
+      {current && conversationId !== null && (!narrow || contactOpen) && (
+        <ContactPanel me={me} conversation={current} drawer={narrow ? { onClose: closeContact } : undefined} />
+      )}
     </div>
   );
 }

@@ -66,12 +66,28 @@ function EmailBody({ m }: { m: Message }) {
     [m.html, m.metadata?.cid_map, m.attachments, remote],
   );
   const quoted = typeof m.metadata?.quoted_text === "string" ? m.metadata.quoted_text : "";
-  const cc = Array.isArray(m.metadata?.cc) ? (m.metadata.cc as string[]) : [];
+  const cc = Array.isArray(m.metadata?.cc) ? m.metadata.cc.map((c) => (c.name ? `${c.name} <${c.email}>` : c.email)) : [];
+  // The server keeps every inbound email as it arrived (webhook or IMAP).
+  const hasOriginal = m.direction === "in" && typeof m.metadata?.raw_event_id === "number";
   return (
     <div className="email">
-      {m.subject && (
-        <div className="email-subject" data-testid="email-subject">
-          {m.subject}
+      {(m.subject || hasOriginal) && (
+        <div className="email-head">
+          <div className="email-subject" data-testid="email-subject">
+            {m.subject}
+          </div>
+          {hasOriginal && (
+            <a
+              className="email-original small"
+              href={`/api/v1/messages/${m.id}/original/`}
+              target="_blank"
+              rel="noopener noreferrer"
+              title="The message exactly as it arrived: headers and MIME source"
+              data-testid="view-original"
+            >
+              View original
+            </a>
+          )}
         </div>
       )}
       {cc.length > 0 && <div className="muted small">Cc: {cc.join(", ")}</div>}

@@ -8,6 +8,7 @@ const att = (id: number, over: Partial<Attachment> = {}): Attachment => ({
   content_type: "image/png",
   size: 10,
   url: `/api/v1/attachments/${id}/`,
+  inline_url: `/media/public/${id}:sig/f${id}.png`,
   status: "ready",
   ...over,
 });
@@ -38,13 +39,25 @@ describe("remote images", () => {
 });
 
 describe("cid images", () => {
-  const attachments = [att(12), att(10, { filename: "invoice.pdf" }), att(11), att(13, { url: null as unknown as string, status: "pending" })];
+  const attachments = [
+    att(12),
+    att(10),
+    att(11),
+    att(13, { url: null as unknown as string, inline_url: null, status: "pending" }),
+    att(14, { filename: "invoice.pdf", content_type: "application/pdf", inline_url: null }),
+  ];
 
-  it("points cid: sources at the mapped attachment (index in stored order)", () => {
-    // Stored order by id: 10, 11, 12, 13 → index 2 is attachment 12.
-    expect(resolveCidImages('<img src="cid:chart" alt="c">', { chart: 2 }, attachments)).toBe('<img src="/api/v1/attachments/12/" alt="c">');
-    expect(resolveCidImages("<img src='cid:%3Cchart%3E'>", { chart: 1 }, attachments)).toBe('<img src="/api/v1/attachments/11/">');
-    expect(resolveCidImages('<img src="cid:Logo@Acme">', { "logo@acme": 0 }, attachments)).toBe('<img src="/api/v1/attachments/10/">');
+  it("points cid: sources at the mapped attachment's signed inline link (index in stored order)", () => {
+    // Stored order by id: 10, 11, 12, 13, 14 → index 2 is attachment 12.
+    expect(resolveCidImages('<img src="cid:chart" alt="c">', { chart: 2 }, attachments)).toBe('<img src="/media/public/12:sig/f12.png" alt="c">');
+    expect(resolveCidImages("<img src='cid:%3Cchart%3E'>", { chart: 1 }, attachments)).toBe('<img src="/media/public/11:sig/f11.png">');
+    expect(resolveCidImages('<img src="cid:Logo@Acme">', { "logo@acme": 0 }, attachments)).toBe('<img src="/media/public/10:sig/f10.png">');
+  });
+
+  it("never uses the cookie-protected url, which the sandboxed iframe cannot load", () => {
+    expect(resolveCidImages('<img src="cid:doc">', { doc: 4 }, attachments)).toBe('<img src="cid:doc">');
+    const older = [att(10, { inline_url: undefined })]; // an API answer from before inline links
+    expect(resolveCidImages('<img src="cid:c">', { c: 0 }, older)).toBe('<img src="cid:c">');
   });
 
   it("leaves unknown, out-of-range or not-ready cids alone", () => {
@@ -59,9 +72,9 @@ describe("cid images", () => {
 
   it("builds the srcdoc: cid always, remote only when asked, without a referrer", () => {
     const html = '<img src="cid:c"><img data-remote-src="https://t.example/p.gif">';
-    expect(emailSrcDoc(html, { c: 0 }, attachments, false)).toBe('<img src="/api/v1/attachments/10/"><img data-remote-src="https://t.example/p.gif">');
+    expect(emailSrcDoc(html, { c: 0 }, attachments, false)).toBe('<img src="/media/public/10:sig/f10.png"><img data-remote-src="https://t.example/p.gif">');
     expect(emailSrcDoc(html, { c: 0 }, attachments, true)).toBe(
-      '<meta name="referrer" content="no-referrer"><img src="/api/v1/attachments/10/"><img src="https://t.example/p.gif">',
+      '<meta name="referrer" content="no-referrer"><img src="/media/public/10:sig/f10.png"><img src="https://t.example/p.gif">',
     );
   });
 });

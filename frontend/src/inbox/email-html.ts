@@ -4,6 +4,8 @@ import type { Attachment } from "../api/types";
  * Email HTML helpers for the sandboxed iframe. The server blocks remote images by moving
  * `<img src="http…">` to `<img data-remote-src="http…">`; inline (`cid:`) images point at attachments
  * through `metadata.cid_map` (Content-ID → index of the message's attachments).
+ * The iframe is sandboxed (an opaque origin), so its requests carry no session cookie: inline images
+ * use the attachment's `inline_url`, a signed expiring link, never the cookie-protected `url`.
  */
 
 /** An `<img …>` start tag; quoted attribute values may contain ">". */
@@ -62,7 +64,7 @@ function cidKeys(raw: string): string[] {
 }
 
 /**
- * `src="cid:X"` → the URL of the attachment `cidMap[X]` points at (when it is known and ready).
+ * `src="cid:X"` → the inline URL of the attachment `cidMap[X]` points at (when it is a ready image).
  * Indexes count the message's attachments in the order they were stored (by id).
  */
 export function resolveCidImages(html: string, cidMap: unknown, attachments: Attachment[]): string {
@@ -74,7 +76,7 @@ export function resolveCidImages(html: string, cidMap: unknown, attachments: Att
     for (const key of cidKeys(cid)) {
       const index = key in map ? map[key] : lower.get(key.toLowerCase());
       if (typeof index === "number" && Number.isInteger(index)) {
-        const url = ordered[index]?.url;
+        const url = ordered[index]?.inline_url;
         if (url) return url;
       }
     }

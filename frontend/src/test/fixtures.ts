@@ -52,6 +52,7 @@ export function contact(id: number, over: Partial<Contact> = {}): Contact {
     id,
     name: `Contact ${id}`,
     identities: [{ id: 1, kind: "phone", value: "+15550001", opted_out: false }],
+    labels: [],
     conversations_count: 1,
     created_at: "2024-05-01T09:00:00Z",
     merged_from: [],

@@ -1,0 +1,103 @@
+"""Deferred webhooks: stored and checked in the request, recorded by a worker (inbox/services/raw_events.py).
+
+The real-worker path (Redis broker, Celery worker process) is in tests/test_realtime.py; here are
+the parts a worker cannot show: a refused body, a lost task, an unreachable broker, and order.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from channels_adapters.simulator.signing import HEADER, sign
+from inbox.models import Message, RawInboundEvent
+from inbox.services.raw_events import is_deferred
+from inbox.tasks import process_raw_event_task, process_stale_raw_events
+from tests.conftest import post_simulator_webhook
+from tests.support.servers import Server, free_port
+from tests.support.waiting import wait_for
+
+INBOUND = "/webhooks/simulator/inbound/"
+
+
+def stored_webhook(inbox, text: str, *, received_at=None, sender="carol") -> RawInboundEvent:
+    """A raw event as the webhook view leaves it when its task never ran."""
+    body = json.dumps({"inbox": inbox.address, "from": sender, "text": text, "id": text}).encode()
+    raw = RawInboundEvent.objects.create(
+        channel="simulator", endpoint="simulator.inbound", inbox=inbox, url=INBOUND,
+        headers={HEADER: sign(body)}, content_type="application/json", body=body,
+    )
+    if received_at is not None:
+        RawInboundEvent.objects.filter(pk=raw.pk).update(received_at=received_at)
+        raw.refresh_from_db()
+    return raw
+
+
+def test_inbound_endpoints_of_every_webhook_channel_are_deferred():
+    for endpoint in ("simulator.inbound", "twilio_sms.inbound", "google_business.webhook"):
+        assert is_deferred(endpoint), endpoint
+    # Twilio waits on these answers to continue a call, and status callbacks are one UPDATE.
+    assert not is_deferred("twilio_sms.status")
+
+
+def test_a_body_the_check_refuses_gets_400_and_is_kept_failed(client, inbox):
+    body = json.dumps({"inbox": inbox.address, "from": "carol", "text": "hi", "media": "not a list"}).encode()
+    response = client.post(INBOUND, body, content_type="application/json", headers={HEADER: sign(body)})
+    assert response.status_code == 400
+    raw = RawInboundEvent.objects.get(pk=response.json()["raw_event"])
+    assert raw.result == RawInboundEvent.Result.FAILED and raw.error
+    assert not Message.objects.exists()
+
+
+def test_a_stored_event_whose_task_never_ran_is_processed_by_the_sweeper(inbox):
+    lost = stored_webhook(inbox, "lost task", received_at=timezone.now() - timedelta(minutes=5))
+    fresh = stored_webhook(inbox, "still queued")  # its task may yet run: the sweeper leaves it
+
+    assert process_stale_raw_events.apply().get() == 1
+
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.result == RawInboundEvent.Result.PROCESSED
+    assert fresh.result == RawInboundEvent.Result.PENDING
+    assert list(Message.objects.values_list("text", flat=True)) == ["lost task"]
+
+
+def test_a_late_task_for_an_event_the_sweeper_handled_does_nothing(inbox):
+    raw = stored_webhook(inbox, "handled once", received_at=timezone.now() - timedelta(minutes=5))
+    process_stale_raw_events.apply()
+    process_raw_event_task.apply(args=[raw.pk])
+    raw.refresh_from_db()
+    assert raw.attempts == 1 and Message.objects.filter(text="handled once").count() == 1
+
+
+def test_messages_processed_out_of_order_keep_the_order_they_arrived_in(inbox):
+    first = stored_webhook(inbox, "first", received_at=timezone.now() - timedelta(seconds=2))
+    second = stored_webhook(inbox, "second", received_at=timezone.now() - timedelta(seconds=1))
+
+    process_raw_event_task.apply(args=[second.pk])
+    process_raw_event_task.apply(args=[first.pk])
+
+    messages = list(Message.objects.order_by("created_at"))
+    assert [m.text for m in messages] == ["first", "second"]
+    assert messages[0].created_at == first.received_at
+    conversation = messages[1].conversation
+    assert conversation.last_message_id == messages[1].pk
+    assert conversation.last_message_at == second.received_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_unreachable_the_webhook_is_processed_in_the_request(inbox):
+    closed_port = free_port()
+    server = Server(CELERY_TASK_ALWAYS_EAGER="0", CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port}/0")
+    try:
+        response = post_simulator_webhook(server.url, INBOUND, {
+            "inbox": inbox.address, "from": "dave", "text": "broker is down", "id": "broker-down"})
+        assert response.status_code == 204, response.text
+        wait_for(lambda: Message.objects.filter(text="broker is down").exists())
+        assert RawInboundEvent.objects.get().result == RawInboundEvent.Result.PROCESSED
+        assert "could not queue raw event" in server.output()
+    finally:
+        server.stop()
