@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -21,3 +22,13 @@ app.conf.beat_schedule = {
         "schedule": float(os.environ.get("GOOGLE_REVIEWS_POLL_SECONDS", "600")),
     },
 }
+
+
+@task_postrun.connect
+def return_database_connection(task=None, **kwargs) -> None:
+    """What Django does after a request: give the connection back to the pool (or drop a broken one).
+    Not for an eager task, which runs inside its caller's request or transaction."""
+    from django.db import close_old_connections
+
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()

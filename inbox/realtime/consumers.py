@@ -64,11 +64,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         return groups_for_conversation(conversation) if isinstance(conversation, Conversation) else None
 
     async def heron_event(self, message):
-        frame = message["frame"]
-        if frame["id"] in self.recent_ids:
+        if message["id"] in self.recent_ids:
             return
-        self.recent_ids.append(frame["id"])
-        await self.send_json(frame)
+        self.recent_ids.append(message["id"])
+        await self.send(text_data=message["text"])  # serialized once by the publisher
 
     async def heron_presence(self, message):
         frame = message["frame"]

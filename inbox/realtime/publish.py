@@ -1,24 +1,93 @@
-"""Event → channel-layer groups, after the transaction that wrote it has committed."""
+"""Event → channel-layer groups, after the transaction that wrote it has committed.
 
+Events are published from sync code: request threads of an ASGI server, Celery workers, management
+commands. With a Redis layer, one background event loop per process does the publishing, so the
+caller never waits on Redis and the layer keeps one connection (`async_to_sync` outside a server
+would start a new loop, hence a new Redis connection, for every event). Frames are published in the
+order they were handed over. The in-memory layer (the embedded default) lives on the server's own
+loop, so it is reached through `async_to_sync` as before.
+"""
+
+import asyncio
+import atexit
+import json
 import logging
+import os
+import threading
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 log = logging.getLogger("heron.realtime")
+
+# How long a process that exits waits for frames still queued (a lost frame is recovered by catch-up).
+FLUSH_TIMEOUT_SECONDS = 5
+
+
+class _BackgroundPublisher:
+    def __init__(self, layer):
+        self.layer = layer
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.queue: asyncio.Queue = asyncio.Queue()
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(ready,), name="heron-publisher", daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(ready.set)
+        self.loop.run_until_complete(self._publish_forever())
+
+    async def _publish_forever(self) -> None:
+        while True:
+            groups, message = await self.queue.get()
+            await _send(self.layer, groups, message)
+            self.queue.task_done()
+
+    def submit(self, groups: list[str], message: dict) -> None:
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (groups, message))
+
+    def flush(self) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(self.queue.join(), self.loop).result(FLUSH_TIMEOUT_SECONDS)
+        except Exception:  # noqa: BLE001 - at exit: catch-up recovers what was not sent
+            log.warning("exiting with realtime frames unpublished")
+
+
+_publisher: _BackgroundPublisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def _background_publisher(layer) -> _BackgroundPublisher:
+    global _publisher
+    with _publisher_lock:
+        # A forked child (Celery prefork) inherits the object but not the thread: start its own.
+        if _publisher is None or _publisher.pid != os.getpid() or _publisher.layer is not layer:
+            _publisher = _BackgroundPublisher(layer)
+            atexit.register(_publisher.flush)
+        return _publisher
+
+
+async def _send(layer, groups: list[str], message: dict) -> None:
+    for group in groups:
+        try:
+            await layer.group_send(group, message)
+        except Exception:  # noqa: BLE001 - a lost broadcast is recovered by catch-up, never fatal
+            log.exception("publishing to %s failed", group)
 
 
 def publish(groups: list[str], message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    send = async_to_sync(layer.group_send)
-    for group in groups:
-        try:
-            send(group, message)
-        except Exception:  # noqa: BLE001 - a lost broadcast is recovered by catch-up, never fatal
-            log.exception("publishing to %s failed", group)
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(_send)(layer, groups, message)
+    else:
+        _background_publisher(layer).submit(groups, message)
 
 
 def publish_event(frame: dict, groups: list[str]) -> None:
-    publish(groups, {"type": "heron.event", "frame": frame})
+    """The frame is serialized once here, not once per socket that receives it."""
+    publish(groups, {"type": "heron.event", "id": frame["id"], "text": json.dumps(frame)})

@@ -9,6 +9,7 @@ import nh3
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from channels_adapters.base import InboundMessage
@@ -74,7 +75,8 @@ def record_inbound(
     Raises `inbox.services.identities.InvalidIdentity` for a sender address that makes no sense.
     """
     inbox = Inbox.objects.select_related("team").get(pk=inbound.inbox_id)
-    with transaction.atomic():
+    # No savepoint when the adapter already holds a transaction: nothing here is retried in place.
+    with transaction.atomic(savepoint=False):
         # Locks the contact: two messages arriving together must not open two conversations, and a
         # retried webhook racing the first must see the message the first one stored.
         identity = resolve_contact(
@@ -156,10 +158,14 @@ def _pick_conversation(
     if conversation is None and thread_only and not inbound.is_automated:
         return _new_conversation(inbound, contact, inbox, now), True
     if conversation is None:
-        conversation = conversations.exclude(status=Status.RESOLVED).first()
-    if conversation is None:
+        # One query: the latest unresolved conversation, else one resolved within the reopen window.
         window = timedelta(hours=settings.HERON["REOPEN_WINDOW_HOURS"])
-        conversation = conversations.filter(status=Status.RESOLVED, resolved_at__gte=now - window).first()
+        resolved = Q(status=Status.RESOLVED)
+        conversation = (
+            conversations.filter(~resolved | Q(resolved, resolved_at__gte=now - window))
+            .order_by(Case(When(resolved, then=1), default=0), "-last_message_at", "-id")
+            .first()
+        )
     if conversation is None and inbound.is_automated:
         conversation = conversations.first()
 
