@@ -118,25 +118,55 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    """One uvicorn process (one worker) serving the bench wrapper around Heron's ASGI app."""
+class _Process:
+    """A child process whose output goes to var/bench/<name>.log; a context manager that stops it."""
+
+    def __init__(self, args: list[str], env: dict[str, str], name: str):
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / f"{name}.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class Server(_Process):
+    """One uvicorn process (one worker) serving the bench wrapper around Heron's ASGI app.
+
+    Tasks run inline unless `CELERY_TASK_ALWAYS_EAGER="0"` is passed (then start a `Worker`).
+    """
 
     def __init__(self, database_url: str, redis_url: str, *, name: str, app: str = "bench.baseline_asgi:app",
                  **env_overrides: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/inbox/"
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        self.log_path = LOG_DIR / f"{name}.log"
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         env = child_env(
             database_url, REDIS_URL=redis_url, PUBLIC_BASE_URL=self.url, ALLOWED_HOSTS="127.0.0.1,localhost",
-            CELERY_TASK_ALWAYS_EAGER="1", **env_overrides,
+            **{"CELERY_TASK_ALWAYS_EAGER": "1", **env_overrides},
         )
-        self.proc = subprocess.Popen(
+        super().__init__(
             [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", "1", "--log-level", "warning", "--no-access-log"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            env, name,
         )
         self._wait_ready()
 
@@ -153,25 +183,24 @@ class Server:
             time.sleep(0.1)
         raise BenchError(f"uvicorn did not start:\n{self.output()}")
 
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+class Worker(_Process):
+    """A Celery worker on Redis, as production runs one beside the ASGI processes."""
 
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def __init__(self, database_url: str, redis_url: str, *, name: str, concurrency: int, public_url: str):
+        env = child_env(database_url, REDIS_URL=redis_url, PUBLIC_BASE_URL=public_url,
+                        CELERY_TASK_ALWAYS_EAGER="0")
+        super().__init__(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
+             f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"],
+            env, name,
+        )
+        deadline = time.monotonic() + 60
+        while "ready." not in self.output():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise BenchError(f"celery worker did not start:\n{self.output()}")
+            time.sleep(0.2)
 
 
 # ----------------------------------------------------------------------------- numbers

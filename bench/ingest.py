@@ -1,12 +1,21 @@
 """Ingest throughput: signed inbound SMS webhooks end to end vs one bare INSERT per request.
 
-Fresh database, one uvicorn process (one worker) serving bench.baseline_asgi:app (Heron plus the
-baseline endpoints), REDIS_URL set (channels-redis publishes every event), Celery eager. The load
-generator keeps `--concurrency` requests in flight over keep-alive connections (httpx).
+Fresh database, Heron as production runs it: one uvicorn process serving bench.baseline_asgi:app
+(Heron plus the baseline endpoints) and one Celery worker (`--worker-concurrency` processes) on
+Redis, channels-redis publishing every event. The webhook is answered once stored and checked; the
+worker records the message (inbox/services/raw_events.py). The load generator keeps
+`--concurrency` requests in flight over keep-alive connections (httpx).
 
-    python -m bench.ingest [--n 2000] [--concurrency 16] [--quick]
+Two Heron figures, side by side:
+- accepted: webhooks answered per second (what the provider sees), while the worker records the
+  earlier ones on the same CPUs;
+- recorded: messages stored per second from a round's first request until its last message is
+  recorded (the queue drained). Baseline rounds start only once the queue is empty.
 
-Target: Heron's webhook rate / baseline rate >= 0.5. Afterwards the stored message count must
+    python -m bench.ingest [--n 2000] [--concurrency 16] [--quick] [--inline]
+
+`--inline` records in the request (Celery eager), as before deferral, for comparison.
+Target: Heron's accepted rate / baseline rate >= 0.5. Afterwards the stored message count must
 equal the number of webhooks sent, or the benchmark fails.
 """
 
@@ -14,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -26,7 +36,9 @@ import psycopg  # noqa: E402
 
 from bench.common import (  # noqa: E402
     BASELINE_TABLE,
+    BenchError,
     Server,
+    Worker,
     add_common_arguments,
     create_user,
     drop_database,
@@ -95,39 +107,65 @@ def baseline_requests(n: int, path: str, like: list[Webhook]) -> list[tuple[str,
     return [(path, like[i % len(like)].body, {"Content-Type": "application/octet-stream"}) for i in range(n)]
 
 
+def wait_until_recorded(db_url: str, inbox_id: int, expected: int, timeout: float = 600) -> float:
+    """Seconds until `expected` raw events of the inbox are no longer pending (polled every 20 ms)."""
+    start = time.perf_counter()
+    with psycopg.connect(pg_conninfo(db_url), autocommit=True) as conn:
+        while time.perf_counter() - start < timeout:
+            done = conn.execute(
+                "SELECT count(*) FROM inbox_rawinboundevent WHERE inbox_id = %s AND result <> 'pending'", [inbox_id]
+            ).fetchone()[0]
+            if done >= expected:
+                return time.perf_counter() - start
+            time.sleep(0.02)
+    raise BenchError(f"the worker did not record {expected} webhooks within {timeout} s")
+
+
 def run(args) -> dict:
     server_url, redis_url = require_env()
     db_url = fresh_database(server_url, DB_NAME)
     admin_token = create_user(db_url, "bench@x", "admin")
     env = {"DB_CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}
-    with Server(db_url, redis_url, name="ingest", **env) as server:
+    env["CELERY_TASK_ALWAYS_EAGER"] = "1" if args.inline else "0"
+    with Server(db_url, redis_url, name="ingest", **env) as server, contextlib.ExitStack() as stack:
+        if not args.inline:
+            stack.enter_context(Worker(db_url, redis_url, name="ingest-worker",
+                                       concurrency=args.worker_concurrency, public_url=server.url))
         factory = WebhookFactory(server.url, admin_token)
         if factory.note:
             print(f"NOTE: {factory.note}", flush=True)
+        inbox_id = factory.inbox["id"]
         senders = max(1, args.n // 4)
         warm = [factory.build(i, sender_number(10_000 + i)) for i in range(WARMUP)]
         hooks = [factory.build(i, sender_number(i % senders)) for i in range(args.n)]
 
         asyncio.run(fire(server.url, as_requests(warm), args.concurrency))
+        wait_until_recorded(db_url, inbox_id, WARMUP)
         asyncio.run(fire(server.url, baseline_requests(WARMUP, "/bench/baseline/", hooks), args.concurrency))
         asyncio.run(fire(server.url, baseline_requests(WARMUP, "/bench/baseline-django/", hooks), args.concurrency))
 
+        mode = "recorded in the request" if args.inline else f"worker concurrency {args.worker_concurrency}"
         print(f"ingest: {args.n} {factory.channel} webhooks, {args.concurrency} in flight, "
-              f"{senders} senders, {args.rounds} interleaved rounds ...", flush=True)
+              f"{senders} senders, {args.rounds} interleaved rounds, {mode} ...", flush=True)
         # Interleaved rounds, so a neighbour's load on this machine hits every side alike.
-        runs: dict[str, list[dict]] = {"heron": [], "baseline": [], "django_floor": []}
+        runs: dict[str, list[dict]] = {"heron": [], "recorded": [], "baseline": [], "django_floor": []}
         per_round = -(-args.n // args.rounds)
+        sent = WARMUP
         for start in range(0, args.n, per_round):
             chunk = hooks[start:start + per_round]
-            runs["heron"].append(asyncio.run(fire(server.url, as_requests(chunk), args.concurrency)))
+            heron = asyncio.run(fire(server.url, as_requests(chunk), args.concurrency))
+            sent += len(chunk)
+            drained = wait_until_recorded(db_url, inbox_id, sent)
+            runs["heron"].append(heron)
+            runs["recorded"].append({**heron, "elapsed": heron["elapsed"] + drained, "latencies": [], "failures": []})
             for kind, path in [("baseline", "/bench/baseline/"), ("django_floor", "/bench/baseline-django/")]:
                 runs[kind].append(
                     asyncio.run(fire(server.url, baseline_requests(len(chunk), path, chunk), args.concurrency))
                 )
         heron, baseline, django_floor = (summarize(runs[k]) for k in ("heron", "baseline", "django_floor"))
+        recorded = summarize(runs["recorded"])
         server_log = server.output()
 
-    inbox_id = factory.inbox["id"]
     with psycopg.connect(pg_conninfo(db_url)) as conn:
         stored = conn.execute(
             "SELECT count(*), count(DISTINCT external_id) FROM inbox_message WHERE inbox_id = %s", [inbox_id]
@@ -160,7 +198,10 @@ def run(args) -> dict:
         "n": args.n,
         "concurrency": args.concurrency,
         "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default (0)",
+        "mode": "inline" if args.inline else f"deferred, worker concurrency {args.worker_concurrency}",
         "heron": heron,
+        "recorded": recorded,
+        "recorded_ratio": round(recorded["rate"] / baseline["rate"], 3),
         "baseline": baseline,
         "django_floor": django_floor,
         "ratio": round(ratio, 3),
@@ -179,8 +220,9 @@ def run(args) -> dict:
 
 def report(result: dict) -> str:
     rows = [
-        [f"Heron {result['channel']} webhook", result["heron"]["rate"], result["heron"]["p50_ms"],
+        [f"Heron {result['channel']} webhook (accepted)", result["heron"]["rate"], result["heron"]["p50_ms"],
          result["heron"]["p99_ms"], result["heron"]["failures"]],
+        ["Heron: messages recorded (queue drained)", result["recorded"]["rate"], "", "", ""],
         ["baseline: 1 INSERT (async psycopg)", result["baseline"]["rate"], result["baseline"]["p50_ms"],
          result["baseline"]["p99_ms"], result["baseline"]["failures"]],
         ["reference: 1 INSERT in Django's sync thread", result["django_floor"]["rate"],
@@ -192,6 +234,7 @@ def report(result: dict) -> str:
         f"ratio Heron / baseline = {result['ratio']} (target >= {TARGET_RATIO}: "
         f"{'MET' if result['meets_target'] else 'NOT MET'}); "
         f"Heron / Django-thread reference = {result['ratio_vs_django_floor']}",
+        f"recorded end to end / baseline = {result['recorded_ratio']} ({result['mode']})",
         f"verified: {result['verified']['messages']} messages stored for {result['verified']['expected']} "
         f"webhooks sent (incl. {WARMUP} warm-up), raw events {result['verified']['raw_events']}, "
         f"{result['verified']['contacts']} contacts",
@@ -208,6 +251,8 @@ def parse_args(argv=None):
     parser.add_argument("--n", type=int, default=None, help="webhooks to send (default 1500, --quick 300)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved Heron/baseline rounds")
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--inline", action="store_true", help="record in the request (Celery eager)")
     add_common_arguments(parser, DB_NAME)
     args = parser.parse_args(argv)
     if args.n is None:

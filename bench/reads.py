@@ -10,10 +10,12 @@ an agent of one team, sequentially:
 - contact timeline, first page:       GET /api/v1/contacts/{id}/timeline/
 - conversation messages, first page:  GET /api/v1/conversations/{id}/messages/
 
-p50/p95 per endpoint, once with the app's default DB_CONN_MAX_AGE (a new PostgreSQL connection
-per request) and once with persistent connections (DB_CONN_MAX_AGE=60). Queries per request are
-counted in-process (Django test client + CaptureQueriesContext) at page_size 10 and 50: they
-must be equal. For an endpoint over target, the slowest query is shown with EXPLAIN ANALYZE.
+p50/p95 per endpoint with the app's default database settings (a psycopg connection pool per
+process, hot statements prepared on each pooled connection: config/settings.py), and with
+`--also-unpooled` once more with HERON_DB_POOL=0 (a new PostgreSQL connection per request).
+Queries per request are counted in-process (Django test client + CaptureQueriesContext) at
+page_size 10 and 50: they must be equal. For an endpoint over target, the slowest query is shown
+with EXPLAIN ANALYZE.
 
     python -m bench.reads [--quick] [--requests 200]
 
@@ -381,9 +383,9 @@ def run(args) -> dict:
 
     counts = query_counts(people, ids)
     passes = []
-    variants = [("app default DB_CONN_MAX_AGE: a new PostgreSQL connection per request", {})]
-    if args.also_persistent:
-        variants.append(("DB_CONN_MAX_AGE=60: persistent connections", {"DB_CONN_MAX_AGE": "60"}))
+    variants = [("app defaults: a connection pool per process, hot statements prepared", {})]
+    if args.also_unpooled:
+        variants.append(("HERON_DB_POOL=0: a new PostgreSQL connection per request", {"HERON_DB_POOL": "0"}))
     for label, env in variants:
         with Server(db_url, redis_url, name="reads", **env) as server:
             latencies = {
@@ -439,7 +441,7 @@ def run(args) -> dict:
 
 
 def headers(passes: int) -> list[str]:
-    timing = ["p50 ms", "p95 ms"] + (["p50 ms (pers.)", "p95 ms (pers.)"] if passes > 1 else [])
+    timing = ["p50 ms", "p95 ms"] + (["p50 ms (unpooled)", "p95 ms (unpooled)"] if passes > 1 else [])
     return ["role", "endpoint (first page)", *timing, "queries @10", "queries @50", "rows @50"]
 
 
@@ -448,7 +450,7 @@ def report(result: dict) -> str:
         f"{result['sizes']['messages']:,} messages, {result['sizes']['contacts']:,} contacts, "
         f"{result['sizes']['conversations']:,} conversations; generated + migrated + analyzed in "
         f"{result['generated']['total_s']} s; {result['requests_per_endpoint']} sequential requests per row",
-        "p50/p95: " + "; (pers.): ".join(result["passes"]),
+        "p50/p95: " + "; (unpooled): ".join(result["passes"]),
         table(headers(len(result["passes"])), result["rows"]),
         "",
         "SQL time per request in-process (page_size 50, ms): "
@@ -468,8 +470,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1/10 of the sizes")
     parser.add_argument("--requests", type=int, default=200, help="requests per endpoint and role")
-    parser.add_argument("--also-persistent", action="store_true",
-                        help="measure a second time with DB_CONN_MAX_AGE=60 (persistent connections)")
+    parser.add_argument("--also-unpooled", action="store_true",
+                        help="measure a second time with HERON_DB_POOL=0 (a new connection per request)")
     parser.add_argument("--keep-db", action="store_true", help=f"keep the {DB_NAME} database afterwards")
     parser.add_argument("--json", help="also write the result as JSON to this file")
     return parser.parse_args(argv)

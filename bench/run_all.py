@@ -48,8 +48,9 @@ def summary_rows(results: dict[str, dict | None], codes: dict[str, int]) -> list
             rows.append([name, f"FAILED to run (exit {codes[name]})", "", ""])
             continue
         if name == "ingest":
-            figure = (f"Heron {result['heron']['rate']} req/s ({result['channel']}), baseline "
-                      f"{result['baseline']['rate']} req/s, ratio {result['ratio']}")
+            figure = (f"Heron accepted {result['heron']['rate']} req/s ({result['channel']}), baseline "
+                      f"{result['baseline']['rate']} req/s, ratio {result['ratio']}; recorded end to end "
+                      f"{result['recorded']['rate']} msg/s, ratio {result['recorded_ratio']}")
         elif name == "email_ingest":
             queries = result["queries"]["all"]["mean"]
             figure = (f"{result['rate']} msg/s (p50 {result['http']['p50_ms']} ms, p99 {result['http']['p99_ms']} ms), "
