@@ -407,6 +407,79 @@ def test_attachments_and_inline_images_are_stored_and_served_to_those_who_may_se
     assert client_for(sales_agent).get(f"/api/v1/attachments/{files['invoice.pdf'].pk}/").status_code == 404
 
 
+def test_inline_images_get_a_signed_link_the_sandboxed_iframe_can_load_without_cookies(
+    receive, email_inbox, client_for, agent, client, settings
+):
+    """The email's HTML is shown in a sandboxed iframe (opaque origin): its requests carry no session cookie."""
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    raw = mime(html='<p><img src="cid:logo"></p>', attachments=(("notes.pdf", b"%PDF-1.4", "application", "pdf"),))
+    from email import message_from_bytes, policy
+
+    msg = message_from_bytes(raw, policy=policy.default)
+    msg.get_body(("html",)).add_related(png, "image", "png", cid="<logo>", filename="logo.png")
+    message = receive(msg.as_bytes())
+    listed = client_for(agent).get(f"/api/v1/conversations/{message.conversation_id}/messages/").json()["results"]
+    files = {a["filename"]: a for a in listed[0]["attachments"]}
+    assert files["notes.pdf"]["inline_url"] is None  # only images we render inline get a cookie-less link
+    link = files["logo.png"]["inline_url"]
+    assert link.startswith("/media/public/")
+
+    image = client.get(link)  # no session: the link itself is the permission
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert b"".join(image.streaming_content) == png
+    assert image["X-Content-Type-Options"] == "nosniff"
+    token = link.split("/")[3]
+    assert client.get(link.replace(token, token[:-1] + ("A" if token[-1] != "A" else "B"))).status_code == 404
+    pdf = Message.objects.get(pk=message.pk).attachments.get(filename="notes.pdf")
+    assert client.get(link.replace(f"/{files['logo.png']['id']}:", f"/{pdf.pk}:")).status_code == 404
+    settings.PUBLIC_MEDIA_MAX_AGE = -1
+    assert client.get(link).status_code == 404  # expired
+
+
+def test_view_original_is_the_email_as_it_arrived_for_those_who_may_see_it(
+    receive, email_inbox, client_for, agent, sales_agent, marketer, client
+):
+    raw = mime(subject="Größe falsch", text="Bitte umtauschen.\n",
+               headers={"X-Mailer": "Apple Mail (2.3774)", "Received": "from mx.example.org by heron"})
+    message = receive(raw)
+    url = f"/api/v1/messages/{message.pk}/original/"
+
+    shown = client_for(agent).get(url)
+    assert shown.status_code == 200 and shown.content == raw
+    assert shown["Content-Type"] == "text/plain; charset=utf-8"  # the browser displays it
+    assert "Content-Disposition" not in shown and shown["X-Content-Type-Options"] == "nosniff"
+    download = client_for(agent).get(url, {"download": "1"})
+    assert download.status_code == 200 and download.content == raw
+    assert download["Content-Type"] == "message/rfc822"
+    assert download["Content-Disposition"] == f'attachment; filename="message-{message.pk}.eml"'
+
+    assert client_for(marketer).get(url).content == raw  # marketers read everything
+    hidden = client_for(sales_agent).get(url)  # another team's conversation: as if it did not exist
+    assert hidden.status_code == 404 and raw[:20] not in hidden.content
+    assert client.get(url).status_code in (401, 403)
+    assert client_for(agent).get("/api/v1/messages/999999/original/").status_code == 404
+    schema = client.get("/api/schema/").content
+    assert b"/api/v1/messages/{id}/original/:" in schema and b"message/rfc822" in schema
+
+
+def test_messages_without_an_original_say_so(receive, email_inbox, client_for, agent, smtp_inbox,
+                                             django_capture_on_commit_callbacks):
+    message = receive(mime())
+    reply = agent_reply(message.conversation, agent, "On its way.", django_capture_on_commit_callbacks)
+    response = client_for(agent).get(f"/api/v1/messages/{reply.pk}/original/")
+    assert response.status_code == 404
+    assert "only inbound emails" in response.json()["detail"]
+
+
+def test_imap_fetched_mail_keeps_its_original_byte_for_byte(email_inbox, client_for, agent):
+    from channels_adapters.email.imap import ingest_raw
+
+    raw = mime(subject="Via IMAP", text="Caf\xe9 au lait").replace(b"\n", b"\r\n")  # as IMAP servers send it
+    assert ingest_raw(email_inbox, raw, uid=41, uidvalidity=7) == "stored"
+    message = Message.objects.get(subject="Via IMAP")
+    assert client_for(agent).get(f"/api/v1/messages/{message.pk}/original/").content == raw
+
+
 def test_oversized_attachment_is_skipped_not_fatal(receive, email_inbox, settings):
     settings.HERON_EMAIL = {**settings.HERON_EMAIL, "MAX_ATTACHMENT_BYTES": 1024 * 1024}
     big = bytes(range(256)) * (5 * 1024 * 1024 // 256)  # 5 MB

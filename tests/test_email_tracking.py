@@ -345,3 +345,13 @@ def test_reports_that_say_nothing_about_delivery_are_kept_but_change_nothing(sen
     assert raw.result == RawInboundEvent.Result.DUPLICATE and raw.error == ""
     sent_email.refresh_from_db()
     assert sent_email.status == DeliveryStatus.SENT and updates_of(sent_email) == []
+
+
+def test_a_new_email_inbox_lists_the_tracking_urls_to_paste(client_for, admin):
+    response = client_for(admin).post("/api/v1/inboxes/", {"name": "Support", "channel": "email",
+                                                           "address": "help@heron.local"}, format="json")
+    assert response.status_code == 201, response.content
+    urls = response.json()["webhook_urls"]
+    assert urls["postmark_tracking"].endswith("/anymail/postmark/tracking/")
+    assert urls["mailgun_tracking"].endswith("/anymail/mailgun/tracking/")
+    assert urls["postmark"].endswith("/anymail/postmark/inbound/")

@@ -15,13 +15,15 @@ ANYMAIL_INBOUND_PATHS = {
     "sendgrid": "/anymail/sendgrid/inbound/",
     "sparkpost": "/anymail/sparkpost/inbound/",
 }
+# Their delivery reports (bounces, deliveries, opens): channels_adapters/email/tracking.py.
+ANYMAIL_TRACKING_PATHS = {f"{esp}_tracking": f"/anymail/{esp}/tracking/" for esp in ANYMAIL_INBOUND_PATHS}
 
 
 class EmailAdapter:
     """Email in through any anymail ESP webhook or IMAP (one parse path), out through Django's mail backends."""
 
     channel = "email"
-    webhook_paths = dict(ANYMAIL_INBOUND_PATHS)
+    webhook_paths = {**ANYMAIL_INBOUND_PATHS, **ANYMAIL_TRACKING_PATHS}
 
     def send(self, message: OutboundMessage) -> SendResult:
         return sender.send(message)
