@@ -137,3 +137,20 @@ def test_inbox_fits_a_laptop_screen(signed_in, agent, busy_conversation, width, 
     expect(panel).to_be_visible()
     page.get_by_test_id("contact-drawer-close").click()
     expect(panel).to_be_hidden()
+
+
+def test_contacts_page_folds_the_details_into_a_drawer_on_a_narrow_screen(signed_in, marketer, busy_conversation):
+    page = signed_in(marketer, f"/contacts/{busy_conversation.contact_id}")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.reload()
+    expect(item_with_text(page, "cracked screen")).to_be_visible()
+    panel = page.get_by_test_id("contact-panel")
+    expect(panel).to_be_hidden()
+    page.get_by_test_id("contact-panel-toggle").click()
+    assert_inside_window(page, panel, "the contact drawer")
+    expect(panel.get_by_test_id("contact-label")).to_have_text(["churn-risk", "vip"])
+    expect(panel.get_by_test_id("contact-label-input")).to_have_count(0)  # marketers read only
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "responsive-1024x768-contacts-drawer")
+    page.get_by_test_id("contact-drawer-backdrop").click(position={"x": 40, "y": 300})
+    expect(panel).to_be_hidden()

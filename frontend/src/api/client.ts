@@ -7,6 +7,7 @@ import type {
   ConversationFilter,
   ConversationPatch,
   ID,
+  IdentityKind,
   Inbox,
   Label,
   LiveEvent,
@@ -149,6 +150,10 @@ export const api = {
   mergeContact: (id: ID, other: ID) => request<Contact>("POST", `${API}/contacts/${id}/merge/`, { other }),
   unmergeContact: (id: ID, mergeId: ID) =>
     request<Contact>("POST", `${API}/contacts/${id}/unmerge/`, { merge_id: mergeId }),
+  /** A 400 names the contact that already has the address (merge the two instead). */
+  addIdentity: (id: ID, kind: IdentityKind, value: string) =>
+    request<Contact>("POST", `${API}/contacts/${id}/identities/`, { kind, value }),
+  removeIdentity: (id: ID, identityId: ID) => request<void>("DELETE", `${API}/contacts/${id}/identities/${identityId}/`),
   timeline: (contactId: ID, next?: string | null, signal?: AbortSignal) =>
     request<Page<Message>>("GET", next ?? `${API}/contacts/${contactId}/timeline/`, undefined, signal),
   contactConversations: (contactId: ID) => request<Conversation[]>("GET", `${API}/contacts/${contactId}/conversations/`),

@@ -100,7 +100,7 @@ export interface Message {
   created_at: string;
 }
 
-export type IdentityKind = "phone" | "email" | "google_business";
+export type IdentityKind = "phone" | "email" | "google_business" | "google_review" | "simulator";
 
 export interface Identity {
   id: ID;

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { api } from "../api/client";
-import type { Contact, Conversation } from "../api/types";
+import type { Contact, Conversation, IdentityKind } from "../api/types";
 import { labelFromInput, labelSuggestions, withLabel, withoutLabel } from "../contacts/labels";
 import { ContactPicker } from "../ui/ContactPicker";
 import { channelLabel, relativeTime } from "../ui/format";
@@ -113,16 +113,7 @@ export function ContactDetails({
 
       <ContactLabels contact={contact} canEdit={canEdit} onChange={onChange} />
 
-      <h4>Identities</h4>
-      {contact.identities.length === 0 && <p className="muted small">No phone, email or Google identity.</p>}
-      <ul className="identities">
-        {contact.identities.map((i) => (
-          <li key={i.id} data-testid="identity" data-opted-out={i.opted_out ? "true" : "false"}>
-            <span className="muted small">{KIND_LABEL[i.kind] ?? i.kind}</span> <span className="ident-value">{i.value}</span>
-            {i.opted_out && <span className="pill danger" title="This identity opted out (e.g. replied STOP)">opted out</span>}
-          </li>
-        ))}
-      </ul>
+      <Identities contact={contact} canEdit={canEdit} onChange={onChange} />
 
       <h4>Conversations {convs && `(${convs.length})`}</h4>
       {convs === null ? (
@@ -201,17 +192,129 @@ export function ContactDetails({
 }
 
 /**
+ * Every phone, email and Google identity. Agents add one they learned (so replies can go there) or
+ * remove a wrong one after confirming; an opted-out one stays, so its opt-out is never lost.
+ */
+function Identities({ contact, canEdit, onChange }: { contact: Contact; canEdit: boolean; onChange: (c: Contact) => void }) {
+  const [adding, setAdding] = useState(false);
+  const [kind, setKind] = useState<IdentityKind>("email");
+  const [value, setValue] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const add = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      onChange(await api.addIdentity(contact.id, kind, value.trim()));
+      setValue("");
+      setAdding(false);
+    } catch (e) {
+      setError((e as Error).message); // e.g. already another contact's: merge them instead
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async (identityId: number) => {
+    setBusy(true);
+    try {
+      await api.removeIdentity(contact.id, identityId);
+      onChange(await api.contact(contact.id));
+    } catch (e) {
+      showToast(`Could not remove it: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+      setConfirming(null);
+    }
+  };
+
+  return (
+    <>
+      <h4>Identities</h4>
+      {contact.identities.length === 0 && <p className="muted small">No phone, email or Google identity.</p>}
+      <ul className="identities">
+        {contact.identities.map((i) => (
+          <li key={i.id} data-testid="identity" data-opted-out={i.opted_out ? "true" : "false"}>
+            <span className="muted small">{KIND_LABEL[i.kind] ?? i.kind}</span> <span className="ident-value">{i.value}</span>
+            {i.opted_out && <span className="pill danger" title="This identity opted out (e.g. replied STOP)">opted out</span>}
+            {canEdit &&
+              !i.opted_out &&
+              (confirming === i.id ? (
+                <span className="confirm-inline">
+                  Remove?{" "}
+                  <button className="link" disabled={busy} onClick={() => void remove(i.id)} data-testid="identity-remove-confirm">
+                    Yes
+                  </button>
+                  <button className="link" onClick={() => setConfirming(null)}>
+                    No
+                  </button>
+                </span>
+              ) : (
+                <button className="link" onClick={() => setConfirming(i.id)} aria-label={`Remove ${i.value}`} data-testid="identity-remove">
+                  <Icon name="close" size={12} />
+                </button>
+              ))}
+          </li>
+        ))}
+      </ul>
+      {canEdit &&
+        (adding ? (
+          <form
+            className="identity-add"
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (value.trim()) void add();
+            }}
+          >
+            <select value={kind} onChange={(e) => setKind(e.target.value as IdentityKind)} aria-label="Kind" data-testid="identity-kind">
+              <option value="email">Email</option>
+              <option value="phone">Phone</option>
+            </select>
+            <input
+              value={value}
+              autoFocus
+              onChange={(e) => setValue(e.target.value)}
+              type={kind === "email" ? "email" : "tel"}
+              placeholder={kind === "email" ? "name@example.com" : "+1 555 010 9999"}
+              aria-label={kind === "email" ? "Email address" : "Phone number"}
+              aria-invalid={error ? true : undefined}
+              data-testid="identity-value"
+            />
+            <button type="submit" className="primary" disabled={busy || !value.trim()} data-testid="identity-add-save">
+              Add
+            </button>
+            <button type="button" className="link" onClick={() => (setAdding(false), setError(null))}>
+              Cancel
+            </button>
+            {error && (
+              <p className="form-error small" role="alert" data-testid="identity-error">
+                {error}
+              </p>
+            )}
+          </form>
+        ) : (
+          <button className="link" onClick={() => setAdding(true)} data-testid="identity-add">
+            + Add phone or email
+          </button>
+        ))}
+    </>
+  );
+}
+
+/**
  * The customer's labels (vip, churn-risk…) as chips; agents remove one with its ×, or type a name
  * (an existing label, or a new one) and press Enter. Shown at once, rolled back if the server refuses.
  */
 function ContactLabels({ contact, canEdit, onChange }: { contact: Contact; canEdit: boolean; onChange: (c: Contact) => void }) {
-  const known = useMeta((m) => m.labels);
+  const knownNames = useMeta((m) => m.labels).map((l) => l.name);
   const [pending, setPending] = useState<string[] | null>(null);
   const [text, setText] = useState("");
   const saving = useRef(false);
   const listId = useId();
   const shown = pending ?? contact.labels;
-  const knownNames = known.map((l) => l.name);
 
   const save = async (next: string[]) => {
     // The server takes the whole set: one change at a time, so a slow reply cannot undo a newer one.
@@ -235,7 +338,7 @@ function ContactLabels({ contact, canEdit, onChange }: { contact: Contact; canEd
 
   const add = () => {
     const name = labelFromInput(text, knownNames);
-    if (!name) return;
+    if (!name || saving.current) return;
     setText("");
     if (!shown.includes(name)) void save(withLabel(shown, name));
   };
@@ -246,26 +349,22 @@ function ContactLabels({ contact, canEdit, onChange }: { contact: Contact; canEd
       {shown.length === 0 && <p className="muted small">{canEdit ? "No labels yet: add vip, churn-risk…" : "No labels."}</p>}
       {shown.length > 0 && (
         <ul className="label-chips" data-testid="contact-labels">
-          {shown.map((name) => {
-            const color = known.find((l) => l.name === name)?.color;
-            return (
-              <li key={name} className="pill label">
-                {color && <span className="swatch" style={{ background: color }} aria-hidden="true" />}
-                <span data-testid="contact-label">{name}</span>
-                {canEdit && (
-                  <button
-                    type="button"
-                    className="chip-remove"
-                    onClick={() => void save(withoutLabel(shown, name))}
-                    aria-label={`Remove label ${name}`}
-                    data-testid={`contact-label-remove-${name}`}
-                  >
-                    <Icon name="close" size={12} />
-                  </button>
-                )}
-              </li>
-            );
-          })}
+          {shown.map((name) => (
+            <li key={name} className="pill label">
+              <span data-testid="contact-label">{name}</span>
+              {canEdit && (
+                <button
+                  type="button"
+                  className="chip-remove"
+                  onClick={() => void save(withoutLabel(shown, name))}
+                  aria-label={`Remove label ${name}`}
+                  data-testid={`contact-label-remove-${name}`}
+                >
+                  <Icon name="close" size={12} />
+                </button>
+              )}
+            </li>
+          ))}
         </ul>
       )}
       {canEdit && (
