@@ -118,6 +118,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def process_tree_cpu_seconds(root: int) -> float:
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process has just exited
+            continue
+        pid = int(stat.parent.name)
+        children.setdefault(int(fields[1]), []).append(pid)  # ppid
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += ticks.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class _Process:
     """A child process whose output goes to var/bench/<name>.log; a context manager that stops it."""
 
@@ -126,6 +145,11 @@ class _Process:
         self.log_path = LOG_DIR / f"{name}.log"
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time so far of the process and its live descendants (Celery's prefork
+        children): what the work cost, whatever else runs on the machine."""
+        return process_tree_cpu_seconds(self.proc.pid)
 
     def output(self) -> str:
         self.log.flush()

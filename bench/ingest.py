@@ -55,6 +55,8 @@ from bench.webhooks import Webhook, WebhookFactory, sender_number  # noqa: E402
 
 DB_NAME = "heron_bench_ingest"
 TARGET_RATIO = 0.5
+CPU_LABELS = {"accept": "Heron accept (uvicorn)", "record": "Heron record (worker)",
+              "baseline": "baseline", "django_floor": "Django-thread reference"}
 WARMUP = 50
 
 
@@ -128,8 +130,9 @@ def run(args) -> dict:
     env = {"DB_CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}
     env["CELERY_TASK_ALWAYS_EAGER"] = "1" if args.inline else "0"
     with Server(db_url, redis_url, name="ingest", **env) as server, contextlib.ExitStack() as stack:
+        worker = None
         if not args.inline:
-            stack.enter_context(Worker(db_url, redis_url, name="ingest-worker",
+            worker = stack.enter_context(Worker(db_url, redis_url, name="ingest-worker",
                                        concurrency=args.worker_concurrency, public_url=server.url))
         factory = WebhookFactory(server.url, admin_token)
         if factory.note:
@@ -149,19 +152,26 @@ def run(args) -> dict:
               f"{senders} senders, {args.rounds} interleaved rounds, {mode} ...", flush=True)
         # Interleaved rounds, so a neighbour's load on this machine hits every side alike.
         runs: dict[str, list[dict]] = {"heron": [], "recorded": [], "baseline": [], "django_floor": []}
+        # CPU seconds spent per side: robust to a neighbour's load, unlike the rates.
+        cpu = {"accept": 0.0, "record": 0.0, "baseline": 0.0, "django_floor": 0.0}
         per_round = -(-args.n // args.rounds)
         sent = WARMUP
         for start in range(0, args.n, per_round):
             chunk = hooks[start:start + per_round]
+            server_cpu, worker_cpu = server.cpu_seconds(), worker.cpu_seconds() if worker else 0.0
             heron = asyncio.run(fire(server.url, as_requests(chunk), args.concurrency))
             sent += len(chunk)
             drained = wait_until_recorded(db_url, inbox_id, sent)
+            cpu["accept"] += server.cpu_seconds() - server_cpu
+            cpu["record"] += (worker.cpu_seconds() - worker_cpu) if worker else 0.0
             runs["heron"].append(heron)
             runs["recorded"].append({**heron, "elapsed": heron["elapsed"] + drained, "latencies": [], "failures": []})
             for kind, path in [("baseline", "/bench/baseline/"), ("django_floor", "/bench/baseline-django/")]:
+                server_cpu = server.cpu_seconds()
                 runs[kind].append(
                     asyncio.run(fire(server.url, baseline_requests(len(chunk), path, chunk), args.concurrency))
                 )
+                cpu[kind] += server.cpu_seconds() - server_cpu
         heron, baseline, django_floor = (summarize(runs[k]) for k in ("heron", "baseline", "django_floor"))
         recorded = summarize(runs["recorded"])
         server_log = server.output()
@@ -205,6 +215,7 @@ def run(args) -> dict:
         "baseline": baseline,
         "django_floor": django_floor,
         "ratio": round(ratio, 3),
+        "cpu_ms_per_request": {side: round(seconds * 1000 / args.n, 2) for side, seconds in cpu.items()},
         "ratio_vs_django_floor": round(heron["rate"] / django_floor["rate"], 3),
         "target": f"ratio >= {TARGET_RATIO}",
         "meets_target": ratio >= TARGET_RATIO,
@@ -235,6 +246,9 @@ def report(result: dict) -> str:
         f"{'MET' if result['meets_target'] else 'NOT MET'}); "
         f"Heron / Django-thread reference = {result['ratio_vs_django_floor']}",
         f"recorded end to end / baseline = {result['recorded_ratio']} ({result['mode']})",
+        "CPU ms per request (process tree, /proc): " + ", ".join(
+            f"{CPU_LABELS[side]} {value}" for side, value in result["cpu_ms_per_request"].items()
+        ),
         f"verified: {result['verified']['messages']} messages stored for {result['verified']['expected']} "
         f"webhooks sent (incl. {WARMUP} warm-up), raw events {result['verified']['raw_events']}, "
         f"{result['verified']['contacts']} contacts",
