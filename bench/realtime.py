@@ -1,13 +1,15 @@
 """Realtime latency: webhook POST sent → `message.created` received on 50 websockets.
 
-Two uvicorn processes on one fresh database with the Redis channel layer (channels-redis). The
+Two uvicorn processes and a Celery worker (production's shape: the webhook is answered once
+stored and checked, the worker records the message and publishes the event) on one fresh database
+with the Redis channel layer (channels-redis); `--inline` records in the request instead. The
 websockets are spread over both (half admins, half agents of the inbox's team, `Authorization:
-Token` header); every webhook goes to the first, so half the sockets exercise the cross-process
-path. Webhooks are sent open-loop at `--rate` per second for `--seconds` (a slow response never
+Token` header); every webhook goes to the first. The worker publishes every event, so each one
+crosses processes (with `--inline`, half the sockets exercise the cross-process path). Webhooks are sent open-loop at `--rate` per second for `--seconds` (a slow response never
 lowers the offered rate). Listeners run in their own processes (one per server) so their work does
 not delay the sender; times come from CLOCK_MONOTONIC, which all processes share.
 
-    python -m bench.realtime [--clients 50] [--rate 100] [--seconds 10] [--quick]
+    python -m bench.realtime [--clients 50] [--rate 100] [--seconds 10] [--quick] [--inline]
 
 Target: p99 <= 50 ms, and every client receives every message.
 """
@@ -30,6 +32,7 @@ import httpx  # noqa: E402
 from bench.common import (  # noqa: E402
     BenchError,
     Server,
+    Worker,
     add_common_arguments,
     create_user,
     drop_database,
@@ -176,7 +179,10 @@ def run(args) -> dict:
     admin_token = create_user(db_url, "bench@x", "admin")
     agent_token = create_user(db_url, "agent@x", "agent", teams=[TEAM])
     env = {"DB_CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}
+    env["CELERY_TASK_ALWAYS_EAGER"] = "1" if args.inline else "0"
     servers = [Server(db_url, redis_url, name=f"realtime-{i}", **env) for i in range(2)]
+    worker = None if args.inline else Worker(db_url, redis_url, name="realtime-worker",
+                                             concurrency=args.worker_concurrency, public_url=servers[0].url)
     ctx = multiprocessing.get_context("spawn")
     listeners = []
     try:
@@ -205,8 +211,14 @@ def run(args) -> dict:
         drain(counter, args.clients * len(warm), args.grace)
         print(f"realtime: {args.clients} websockets on 2 processes, {total} {factory.channel} webhooks "
               f"at {args.rate}/s ...", flush=True)
+        processes = {"ASGI (webhooks)": servers[0], "ASGI (sockets only)": servers[1]}
+        if worker:
+            processes["worker"] = worker
+        cpu_before = {name: process.cpu_seconds() for name, process in processes.items()}
         sent = asyncio.run(send_open_loop(servers[0].url, hooks, args.rate, args.max_in_flight))
         drain(counter, args.clients * (len(warm) + len(hooks)), args.grace)
+        cpu_ms = {name: round((process.cpu_seconds() - cpu_before[name]) * 1000 / len(hooks), 2)
+                  for name, process in processes.items()}
         low = None
         if args.low_rate:
             # The same path well below capacity: fan-out latency without a queue in front of it.
@@ -216,14 +228,14 @@ def run(args) -> dict:
             drain(counter, args.clients * (len(warm) + len(hooks) + len(low_hooks)), args.grace)
         stop.set()
         collected = [results.get(timeout=60) for _ in listeners]
-        logs = "".join(server.output() for server in servers)
+        logs = "".join(process.output() for process in [*servers, *([worker] if worker else [])])
     finally:
         for proc, _ready, _server in listeners:
             proc.join(timeout=10)
             if proc.is_alive():
                 proc.terminate()
-        for server in servers:
-            server.stop()
+        for process in [*servers, *([worker] if worker else [])]:
+            process.stop()
 
     clients = sum(r["clients"] for r in collected)
     problems = [f"websocket errors: {r['errors']}" for r in collected if r["errors"]]
@@ -241,6 +253,8 @@ def run(args) -> dict:
         "achieved_rate": sent["achieved_rate"],
         "saturated": saturated,
         "max_in_flight": args.max_in_flight,
+        "cpu_ms_per_webhook": cpu_ms,
+        "mode": "recorded in the request" if args.inline else f"Celery worker, concurrency {args.worker_concurrency}",
         "messages": len(hooks),
         "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default (0)",
         **main,
@@ -258,8 +272,8 @@ def run(args) -> dict:
 
 def _rows(phase: dict) -> list[list]:
     rows = []
-    for key, label in [("all", "all deliveries"), ("same_process", "socket on the webhook's process"),
-                       ("cross_process", "socket on the other process"),
+    for key, label in [("all", "all deliveries"), ("same_process", "socket on the ASGI process that took the webhook"),
+                       ("cross_process", "socket on the other ASGI process"),
                        ("webhook_response", "webhook HTTP response")]:
         s = phase[key]
         rows.append([label, s["n"], s["p50_ms"], s["p90_ms"], s["p99_ms"], s["max_ms"]])
@@ -270,12 +284,15 @@ def report(result: dict) -> str:
     head = ["webhook sent → message.created", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"]
     lines = [
         f"At {result['rate']}/s offered (achieved {result['achieved_rate']}/s, at most {result['max_in_flight']} "
-        f"webhooks in flight), {result['messages']} {result['channel']} webhooks, {result['clients']} websockets:",
+        f"webhooks in flight), {result['messages']} {result['channel']} webhooks, {result['clients']} websockets, "
+        f"{result.get('mode', 'recorded in the request')}:",
         table(head, _rows(result)),
         f"target p99 <= {TARGET_P99_MS} ms at {result['rate']}/s: {'MET' if result['meets_target'] else 'NOT MET'}",
+        "CPU ms per webhook (process tree, /proc): "
+        + ", ".join(f"{name} {value}" for name, value in result.get("cpu_ms_per_webhook", {}).items()),
     ]
     if result["saturated"]:
-        lines.append(f"FINDING: one Heron process could not take {result['rate']} webhooks/s "
+        lines.append(f"FINDING: Heron on this machine could not take {result['rate']} webhooks/s "
                      f"(achieved {result['achieved_rate']}/s): the latencies above are mostly queueing")
     if result["low_rate"]:
         low = result["low_rate"]
@@ -299,6 +316,8 @@ def parse_args(argv=None):
                         help="then the same at this low rate (0: skip), to see fan-out without queueing")
     parser.add_argument("--grace", type=float, default=1,
                         help="seconds to wait for strays once every expected event has arrived")
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--inline", action="store_true", help="record in the request (Celery eager), no worker")
     add_common_arguments(parser, DB_NAME)
     args = parser.parse_args(argv)
     if args.seconds is None:
