@@ -227,6 +227,20 @@ class Worker(_Process):
             time.sleep(0.2)
 
 
+def wait_until_recorded(db_url: str, inbox_id: int, expected: int, timeout: float = 600) -> float:
+    """Seconds until `expected` raw events of the inbox are no longer pending (polled every 20 ms)."""
+    start = time.perf_counter()
+    with psycopg.connect(pg_conninfo(db_url), autocommit=True) as conn:
+        while time.perf_counter() - start < timeout:
+            done = conn.execute(
+                "SELECT count(*) FROM inbox_rawinboundevent WHERE inbox_id = %s AND result <> 'pending'", [inbox_id]
+            ).fetchone()[0]
+            if done >= expected:
+                return time.perf_counter() - start
+            time.sleep(0.02)
+    raise BenchError(f"the worker did not record {expected} webhooks within {timeout} s")
+
+
 # ----------------------------------------------------------------------------- numbers
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""

@@ -36,7 +36,6 @@ import psycopg  # noqa: E402
 
 from bench.common import (  # noqa: E402
     BASELINE_TABLE,
-    BenchError,
     Server,
     Worker,
     add_common_arguments,
@@ -50,6 +49,7 @@ from bench.common import (  # noqa: E402
     require_env,
     run_main,
     table,
+    wait_until_recorded,
 )
 from bench.webhooks import Webhook, WebhookFactory, sender_number  # noqa: E402
 
@@ -107,20 +107,6 @@ def as_requests(webhooks: list[Webhook]) -> list[tuple[str, bytes, dict]]:
 def baseline_requests(n: int, path: str, like: list[Webhook]) -> list[tuple[str, bytes, dict]]:
     """Bodies of the same size as the webhooks, so both sides move the same bytes."""
     return [(path, like[i % len(like)].body, {"Content-Type": "application/octet-stream"}) for i in range(n)]
-
-
-def wait_until_recorded(db_url: str, inbox_id: int, expected: int, timeout: float = 600) -> float:
-    """Seconds until `expected` raw events of the inbox are no longer pending (polled every 20 ms)."""
-    start = time.perf_counter()
-    with psycopg.connect(pg_conninfo(db_url), autocommit=True) as conn:
-        while time.perf_counter() - start < timeout:
-            done = conn.execute(
-                "SELECT count(*) FROM inbox_rawinboundevent WHERE inbox_id = %s AND result <> 'pending'", [inbox_id]
-            ).fetchone()[0]
-            if done >= expected:
-                return time.perf_counter() - start
-            time.sleep(0.02)
-    raise BenchError(f"the worker did not record {expected} webhooks within {timeout} s")
 
 
 def run(args) -> dict:

@@ -10,7 +10,8 @@ an agent of one team, sequentially:
 - contact timeline, first page:       GET /api/v1/contacts/{id}/timeline/
 - conversation messages, first page:  GET /api/v1/conversations/{id}/messages/
 
-p50/p95 per endpoint with the app's default database settings (a psycopg connection pool per
+p50/p95 per endpoint, and the uvicorn process's CPU time per request (from /proc: what a request
+costs, whatever else runs on the machine), with the app's default database settings (a psycopg connection pool per
 process, hot statements prepared on each pooled connection: config/settings.py), and with
 `--also-unpooled` once more with HERON_DB_POOL=0 (a new PostgreSQL connection per request).
 Queries per request are counted in-process (Django test client + CaptureQueriesContext) at
@@ -316,11 +317,12 @@ def urls_for(endpoint: str, ids: dict, page_size: int | None = None) -> list[str
 
 
 # ----------------------------------------------------------------------------- measurements
-def http_latencies(base_url: str, token: str, urls: list[str], requests: int) -> dict:
+def http_latencies(server: Server, token: str, urls: list[str], requests: int) -> dict:
     latencies, failures = [], []
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Token {token}"}, timeout=60) as client:
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Token {token}"}, timeout=60) as client:
         for i in range(20):  # warm-up
             client.get(urls[i % len(urls)])
+        cpu_before = server.cpu_seconds()
         for i in range(requests):
             url = urls[i % len(urls)]
             start = time.perf_counter()
@@ -330,8 +332,9 @@ def http_latencies(base_url: str, token: str, urls: list[str], requests: int) ->
                 failures.append(f"{url}: {response.status_code} {response.text[:200]}")
             elif "results" not in response.json():
                 failures.append(f"{url}: no results in the answer")
+        cpu_ms = ms((server.cpu_seconds() - cpu_before) / requests)
     return {"n": len(latencies), "p50_ms": ms(percentile(latencies, 50)), "p95_ms": ms(percentile(latencies, 95)),
-            "failures": failures[:3], "failed": len(failures)}
+            "cpu_ms": cpu_ms, "failures": failures[:3], "failed": len(failures)}
 
 
 def query_counts(people: dict, ids: dict) -> dict:
@@ -390,7 +393,7 @@ def run(args) -> dict:
         with Server(db_url, redis_url, name="reads", **env) as server:
             latencies = {
                 (role, endpoint): http_latencies(
-                    server.url, people["users"][role][1], urls_for(endpoint, ids[role]), args.requests
+                    server, people["users"][role][1], urls_for(endpoint, ids[role]), args.requests
                 )
                 for role in ("admin", "agent") for endpoint in ENDPOINTS
             }
@@ -403,7 +406,7 @@ def run(args) -> dict:
             row = [role, endpoint]
             for _label, latencies in passes:
                 lat = latencies[(role, endpoint)]
-                row += [lat["p50_ms"], lat["p95_ms"]]
+                row += [lat["p50_ms"], lat["p95_ms"], lat["cpu_ms"]]
                 if lat["failed"]:
                     problems.append(f"{role} {endpoint}: {lat['failed']} failed requests, e.g. {lat['failures']}")
             row += [q[10]["queries"], q[50]["queries"], q[50]["rows"]]
@@ -441,7 +444,10 @@ def run(args) -> dict:
 
 
 def headers(passes: int) -> list[str]:
-    timing = ["p50 ms", "p95 ms"] + (["p50 ms (unpooled)", "p95 ms (unpooled)"] if passes > 1 else [])
+    # p95 stays the fourth column and the query counts the last but one and two: run_all.py reads them there.
+    timing = ["p50 ms", "p95 ms", "server CPU ms/req"] + (
+        ["p50 ms (unpooled)", "p95 ms (unpooled)", "server CPU ms/req (unpooled)"] if passes > 1 else []
+    )
     return ["role", "endpoint (first page)", *timing, "queries @10", "queries @50", "rows @50"]
 
 

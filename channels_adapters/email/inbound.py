@@ -14,7 +14,7 @@ from anymail.signals import inbound
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from channels_adapters.email.parse import find_inbox, header, parse_email
+from channels_adapters.email.parse import find_inbox, header, parse_email, parse_mime
 from channels_adapters.email.threading import normalize_message_id
 from inbox.models import Inbox, Message, RawInboundEvent
 from inbox.services.email_threading import ingest_email, record_bounce
@@ -60,7 +60,7 @@ def ingest_mime(inbox: Inbox, raw: bytes, *, url: str, extra: dict) -> str:
 
     Returns "stored", "duplicates" or "failed" (kept for replay: one bad message must not block a mailbox).
     """
-    parsed = AnymailInboundMessage.parse_raw_mime_bytes(raw)
+    parsed = parse_mime(raw)
     message_id = normalize_message_id(header(parsed, "Message-ID"))
     if message_id and Message.objects.filter(inbox=inbox, external_id=message_id).exists():
         return "duplicates"  # already here (a resync, or it also came by webhook): not even a raw event
@@ -105,7 +105,7 @@ def handle_inbound(sender, event, esp_name, **kwargs):
 
 def process_inbound(raw: RawInboundEvent) -> str:
     """Re-parse the stored MIME and ingest it: the same code for first delivery, IMAP and replay."""
-    msg = AnymailInboundMessage.parse_raw_mime_bytes(bytes(raw.body))
+    msg = parse_mime(bytes(raw.body))
     headers = raw.headers or {}
     envelope_recipient = headers.get("X-Heron-Envelope-Recipient") or None
     inbox = Inbox.objects.filter(pk=raw.inbox_id, channel="email").first() if raw.inbox_id else None
