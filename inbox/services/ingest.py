@@ -134,11 +134,11 @@ def record_inbound(
 def _existing_message(inbound: InboundMessage) -> Message | None:
     if not inbound.external_id:
         return None
-    return (
-        Message.objects.select_related("conversation", "contact")
-        .filter(inbox_id=inbound.inbox_id, external_id=inbound.external_id)
-        .first()
-    )
+    # Almost always a miss: ask for the id alone (a narrow query), and load the rest only on a hit.
+    pk = Message.objects.filter(inbox_id=inbound.inbox_id, external_id=inbound.external_id).values_list(
+        "pk", flat=True
+    ).first()
+    return None if pk is None else Message.objects.select_related("conversation", "contact").get(pk=pk)
 
 
 def _pick_conversation(
