@@ -31,6 +31,30 @@ VIEWPORT = {"width": 1440, "height": 900}
 expect.set_options(timeout=15_000)
 
 
+# A stand-in for the Notification API that records what the page shows and whether it asked
+# for permission (it must only ask when the bell is clicked, never on load).
+FAKE_NOTIFICATIONS = """
+window.__notifications = [];
+window.__permissionRequests = 0;
+class FakeNotification {
+  static permission = "default";
+  static async requestPermission() {
+    window.__permissionRequests += 1;
+    FakeNotification.permission = "granted";
+    return "granted";
+  }
+  constructor(title, options) {
+    this.title = title;
+    this.options = options || {};
+    this.onclick = null;
+    window.__notifications.push(this);
+  }
+  close() {}
+}
+window.Notification = FakeNotification;
+"""
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in str(item.path).replace(os.sep, "/"):

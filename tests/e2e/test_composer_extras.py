@@ -10,30 +10,7 @@ from playwright.sync_api import expect
 from inbox.models import Attachment, Conversation, Message, Role
 from inbox.services.people import create_agent
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import item_with_text, screenshot
-
-# A stand-in for the Notification API that records what the page shows and whether it asked
-# for permission (it must only ask when the bell is clicked, never on load).
-FAKE_NOTIFICATIONS = """
-window.__notifications = [];
-window.__permissionRequests = 0;
-class FakeNotification {
-  static permission = "default";
-  static async requestPermission() {
-    window.__permissionRequests += 1;
-    FakeNotification.permission = "granted";
-    return "granted";
-  }
-  constructor(title, options) {
-    this.title = title;
-    this.options = options || {};
-    this.onclick = null;
-    window.__notifications.push(this);
-  }
-  close() {}
-}
-window.Notification = FakeNotification;
-"""
+from tests.e2e.conftest import FAKE_NOTIFICATIONS, item_with_text, screenshot
 
 
 def png(width: int = 24, height: int = 16) -> bytes:
@@ -73,7 +50,7 @@ def test_note_mentions_a_colleague_through_the_picker(signed_in, agent, inbox, c
     expect(picker).to_be_visible()
     expect(box).to_have_attribute("aria-expanded", "true")
     option = picker.get_by_test_id("mention-option").filter(has_text="Bo Berg")
-    expect(option).to_have_attribute("data-agent-id", str(colleague.pk))
+    expect(option).to_have_attribute("data-option-id", str(colleague.pk))
     expect(option).to_have_attribute("aria-selected", "true")
     screenshot(ana, "composer-mention-picker")
     box.press("Enter")  # picks the highlighted colleague

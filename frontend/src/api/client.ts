@@ -58,6 +58,24 @@ export function describeError(body: unknown): string | undefined {
   return parts.join("; ") || undefined;
 }
 
+/**
+ * One line for the user about a failed request: the server's own words when it gave a reason (a 400's
+ * field errors, a 403's detail), plus what to do about it when the reason alone does not say.
+ */
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.status === 401 || (e.status === 403 && /credentials|csrf/i.test(e.message)))
+      return "Your session has ended: reload the page and sign in again.";
+    if (e.status === 403) return `${e.message} Ask an admin if you need to do this.`;
+    if (e.status === 404) return "It no longer exists, or you are not allowed to see it.";
+    if (e.status >= 500) return `The server had a problem (${e.status}). Try again in a moment; if it keeps happening, tell your admin.`;
+    return e.message;
+  }
+  // fetch() rejects with a TypeError when the request never got an answer.
+  if (e instanceof TypeError) return "Heron could not reach the server. Check your connection and try again.";
+  return e instanceof Error ? e.message : String(e);
+}
+
 export function getCookie(name: string): string | null {
   if (typeof document === "undefined") return null;
   for (const part of document.cookie ? document.cookie.split(";") : []) {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type ComponentProps } from "react";
-import { api } from "../api/client";
+import { api, errorText } from "../api/client";
 import type { Contact, Message } from "../api/types";
 import { ContactDetails } from "../inbox/ContactDetails";
 import { CONTACT_DRAWER_QUERY, ContactAside, ContactToggle } from "../inbox/ContactPanel";
@@ -34,7 +34,7 @@ export default function ContactsPage({ contactId }: { contactId: number | null }
         setResults(page.results);
         setNext(page.next);
       } catch (e) {
-        if (!cancelled) showToast(`Could not search contacts: ${(e as Error).message}`);
+        if (!cancelled) showToast(`Could not search contacts: ${errorText(e)}`);
       } finally {
         if (!cancelled) setLoading(false);
       }
@@ -51,7 +51,7 @@ export default function ContactsPage({ contactId }: { contactId: number | null }
     api
       .contact(contactId)
       .then((c) => !cancelled && setSelected(c))
-      .catch((e) => showToast(`Could not load contact: ${(e as Error).message}`));
+      .catch((e) => showToast(`Could not load contact: ${errorText(e)}`));
     return () => {
       cancelled = true;
     };
@@ -190,7 +190,7 @@ function ContactTimeline({ contact, detailsToggle }: { contact: Contact; details
   useEffect(() => {
     setLoaded(false);
     setMessages([]);
-    load(null).catch((e) => showToast(`Could not load timeline: ${(e as Error).message}`));
+    load(null).catch((e) => showToast(`Could not load timeline: ${errorText(e)}`));
   }, [load, contact.merged_from.length]);
 
   return (
@@ -211,7 +211,7 @@ function ContactTimeline({ contact, detailsToggle }: { contact: Contact; details
         loading={loading}
         loaded={loaded}
         onLoadOlder={() => {
-          if (older) load(older).catch((e) => void showToast(`Could not load older messages: ${(e as Error).message}`));
+          if (older) load(older).catch((e) => void showToast(`Could not load older messages: ${errorText(e)}`));
         }}
         contactName={contact.name}
         currentConversationId={-1}

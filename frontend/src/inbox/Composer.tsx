@@ -1,11 +1,12 @@
 import { type DragEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { ApiError, api, describeError } from "../api/client";
-import type { Agent, Channel, Conversation, Me, Message, ReplyOption, ReplyOptions } from "../api/types";
+import { api, errorText } from "../api/client";
+import type { Agent, CannedResponse, Channel, Conversation, Me, Message, ReplyOption, ReplyOptions } from "../api/types";
 import { inboxStore, onLiveEvents, sendPresence, useInbox } from "../live";
 import { onCommand } from "../ui/commands";
 import { channelLabel, fileSize } from "../ui/format";
 import { Icon } from "../ui/icons";
 import { sendMessage } from "./actions";
+import { CollisionWarning } from "./CollisionWarning";
 import { MAX_FILES, MAX_FILE_BYTES, SMS_MAX_TOTAL_BYTES, addFiles, attachmentProblem, multipartBody } from "./attachments";
 import {
   collidingReplies,
@@ -21,7 +22,9 @@ import {
 } from "./composer-logic";
 import { activeMentionQuery, insertMention, matchAgents, mentionIdsInText, type MentionRef } from "./mentions";
 import { useMeta } from "./meta";
+import { cannedMatches, pickerKey } from "./picker";
 import { smsInfo } from "./sms";
+import { SuggestionList, optionId } from "./SuggestionList";
 
 type Mode = "reply" | "note";
 
@@ -43,8 +46,10 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
   const [collision, setCollision] = useState<Message[] | null>(null);
   const [picked, setPicked] = useState<MentionRef[]>([]);
   const [pickerIndex, setPickerIndex] = useState(0);
-  /** The "@" position the user dismissed the picker for (Esc), so it stays closed for that one. */
+  /** The "@" position the user dismissed the mention list for (Esc), so it stays closed for that one. */
   const [dismissedAt, setDismissedAt] = useState<number | null>(null);
+  /** The "/shortcut" text the user dismissed the canned list for (Esc). */
+  const [cannedDismissed, setCannedDismissed] = useState<string | null>(null);
   const [files, setFiles] = useState<File[]>([]);
   const [fileError, setFileError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
@@ -96,19 +101,23 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
     () => (mentionQuery && mentionQuery.start !== dismissedAt ? matchAgents(agents, mentionQuery.query, me.id) : []),
     [mentionQuery?.start, mentionQuery?.query, dismissedAt, agents, me.id], // eslint-disable-line react-hooks/exhaustive-deps
   );
-  const pickerOpen = mentionMatches.length > 0;
-  const activeIndex = Math.min(pickerIndex, Math.max(0, mentionMatches.length - 1));
-  const listboxId = `mention-listbox-${conversation.id}`;
+  const cannedOffered = text === cannedDismissed ? [] : cannedMatches(text, canned);
+  const mentionListId = `mention-listbox-${conversation.id}`;
+  const cannedListId = `canned-listbox-${conversation.id}`;
 
   useEffect(() => onCommand("focusComposer", () => inputRef.current?.focus()), []);
-  useEffect(
-    () =>
-      onCommand("noteMode", () => {
-        setMode("note");
-        inputRef.current?.focus();
-      }),
-    [],
-  );
+  // Note mode with the caret in the box: focused after the render that enables it (replies may be blocked).
+  const focusAfterModeChange = useRef(false);
+  const switchToNote = () => {
+    inputRef.current?.focus(); // enough when the box is already enabled
+    setMode("note");
+    focusAfterModeChange.current = true;
+  };
+  useEffect(() => {
+    if (focusAfterModeChange.current) inputRef.current?.focus();
+    focusAfterModeChange.current = false;
+  }, [mode]);
+  useEffect(() => onCommand("noteMode", switchToNote), []);
 
   // Put the caret after an inserted mention.
   useLayoutEffect(() => {
@@ -143,6 +152,14 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
     if (error) setError(null);
   };
 
+  const chooseCanned = (c: CannedResponse) => {
+    pendingCaret.current = c.text.length;
+    setText(c.text);
+    setCaret(c.text.length);
+    setPickerIndex(0);
+    inputRef.current?.focus();
+  };
+
   const chooseMention = (agent: Agent) => {
     if (!mentionQuery) return;
     const next = insertMention(text, mentionQuery, caret, agent);
@@ -154,6 +171,19 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
     setPickerIndex(0);
     inputRef.current?.focus();
   };
+
+  // At most one list is open: a mention needs "@" after a space, a canned shortcut is "/word" alone.
+  const suggestions = mentionMatches.length
+    ? {
+        id: mentionListId,
+        items: mentionMatches,
+        choose: (i: number) => chooseMention(mentionMatches[i]!),
+        dismiss: () => setDismissedAt(mentionQuery!.start),
+      }
+    : cannedOffered.length
+      ? { id: cannedListId, items: cannedOffered, choose: (i: number) => chooseCanned(cannedOffered[i]!), dismiss: () => setCannedDismissed(text) }
+      : null;
+  const activeIndex = Math.min(pickerIndex, Math.max(0, (suggestions?.items.length ?? 1) - 1));
 
   const takeFiles = (incoming: File[]) => {
     if (!incoming.length) return;
@@ -188,7 +218,7 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
       setFileError(null);
       inputRef.current?.focus();
     } catch (e) {
-      setError(e instanceof ApiError ? (describeError(e.body) ?? e.message) : e instanceof Error ? e.message : String(e));
+      setError(errorText(e));
     } finally {
       setSending(false);
     }
@@ -206,11 +236,6 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
     }
     void doSend();
   };
-
-  const cannedMatches =
-    text.startsWith("/") && !text.includes(" ") && canned.length
-      ? canned.filter((c) => c.shortcut.toLowerCase().startsWith(text.slice(1).toLowerCase())).slice(0, 6)
-      : [];
 
   const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes("Files");
   const attachDisabled = !!blocked || sending;
@@ -311,36 +336,26 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
       )}
       {blocked && (
         <div className="disabled-reason" role="note" data-testid="composer-disabled-reason">
-          {blocked}
+          {blocked}{" "}
+          <button type="button" className="link" onClick={switchToNote} data-testid="composer-note-instead">
+            Write a private note instead
+          </button>
         </div>
       )}
-      {cannedMatches.length > 0 && (
-        <ul className="canned" aria-label="Canned responses">
-          {cannedMatches.map((c) => (
-            <li key={c.id}>
-              <button type="button" className="link" onClick={() => setText(c.text)}>
-                <strong>/{c.shortcut}</strong> {c.text.slice(0, 80)}
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
       <div className="composer-input-wrap">
-        {pickerOpen && (
-          <ul className="mention-picker" role="listbox" id={listboxId} aria-label="Mention a colleague" data-testid="mention-picker">
-            {mentionMatches.map((a, i) => (
-              <li
-                key={a.id}
-                id={`${listboxId}-${a.id}`}
-                role="option"
-                aria-selected={i === activeIndex}
-                className={i === activeIndex ? "active" : ""}
-                onMouseDown={(e) => e.preventDefault() /* keep focus in the textarea */}
-                onMouseEnter={() => setPickerIndex(i)}
-                onClick={() => chooseMention(a)}
-                data-testid="mention-option"
-                data-agent-id={a.id}
-              >
+        {mentionMatches.length > 0 && (
+          <SuggestionList
+            id={mentionListId}
+            label="Mention a colleague"
+            items={mentionMatches}
+            active={activeIndex}
+            onChoose={chooseMention}
+            onHover={setPickerIndex}
+            testId="mention-picker"
+            optionTestId="mention-option"
+          >
+            {(a) => (
+              <>
                 <span className="avatar" aria-hidden="true">
                   {(a.name || a.email).slice(0, 1).toUpperCase()}
                 </span>
@@ -350,9 +365,28 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
                   {a.teams.length ? ` · ${a.teams.map((t) => t.name).join(", ")}` : ""}
                   {a.role !== "agent" ? ` · ${a.role}` : ""}
                 </span>
-              </li>
-            ))}
-          </ul>
+              </>
+            )}
+          </SuggestionList>
+        )}
+        {cannedOffered.length > 0 && (
+          <SuggestionList
+            id={cannedListId}
+            label="Canned responses"
+            items={cannedOffered}
+            active={activeIndex}
+            onChoose={chooseCanned}
+            onHover={setPickerIndex}
+            testId="canned-picker"
+            optionTestId="canned-option"
+          >
+            {(c) => (
+              <>
+                <strong className="canned-shortcut">/{c.shortcut}</strong>
+                <span className="canned-text">{c.text}</span>
+              </>
+            )}
+          </SuggestionList>
         )}
         <textarea
           ref={inputRef}
@@ -360,23 +394,13 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
           onChange={(e) => updateText(e.target.value, e.target.selectionStart ?? e.target.value.length)}
           onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
           onKeyDown={(e) => {
-            if (pickerOpen) {
-              if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-                e.preventDefault();
-                const n = mentionMatches.length;
-                setPickerIndex((activeIndex + (e.key === "ArrowDown" ? 1 : n - 1)) % n);
-                return;
-              }
-              if ((e.key === "Enter" && !e.ctrlKey && !e.metaKey && !e.shiftKey) || e.key === "Tab") {
-                e.preventDefault();
-                chooseMention(mentionMatches[activeIndex]!);
-                return;
-              }
-              if (e.key === "Escape") {
-                e.preventDefault(); // keep focus here; the next Esc leaves the field
-                setDismissedAt(mentionQuery!.start);
-                return;
-              }
+            const action = suggestions && pickerKey(e, activeIndex, suggestions.items.length);
+            if (action) {
+              e.preventDefault(); // Esc too: it closes the list and keeps focus here; the next Esc leaves the field
+              if (action.type === "move") setPickerIndex(action.index);
+              else if (action.type === "choose") suggestions.choose(activeIndex);
+              else suggestions.dismiss();
+              return;
             }
             if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
               e.preventDefault();
@@ -391,7 +415,8 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
             }
           }}
           rows={3}
-          disabled={!!blocked || sending}
+          disabled={!!blocked}
+          readOnly={sending /* not disabled: a disabled box would lose the focus on every send */}
           placeholder={
             mode === "note"
               ? "Add a private note… @ to mention (Ctrl+Enter to save)"
@@ -399,10 +424,10 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
           }
           aria-label={mode === "note" ? "Note text" : "Reply text"}
           aria-describedby={mode === "note" ? `note-hint-${conversation.id}` : undefined}
-          aria-autocomplete={mode === "note" ? "list" : undefined}
-          aria-expanded={mode === "note" ? pickerOpen : undefined}
-          aria-controls={pickerOpen ? listboxId : undefined}
-          aria-activedescendant={pickerOpen ? `${listboxId}-${mentionMatches[activeIndex]!.id}` : undefined}
+          aria-autocomplete="list"
+          aria-expanded={!!suggestions}
+          aria-controls={suggestions?.id}
+          aria-activedescendant={suggestions ? optionId(suggestions.id, suggestions.items[activeIndex]!) : undefined}
           data-testid="composer-input"
         />
         {dragging && (
@@ -436,25 +461,15 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
         </div>
       )}
       {collision && (
-        <div className="collision" role="alertdialog" aria-label="Reply collision" data-testid="collision-confirm">
-          <span>
-            {collision.map((m) => m.sender?.name ?? "Someone").filter((v, i, a) => a.indexOf(v) === i).join(", ")} replied while you were typing. Send
-            anyway?
-          </span>
-          <button type="button" className="primary" onClick={() => void doSend()} data-testid="collision-send">
-            Send anyway
-          </button>
-          <button
-            type="button"
-            onClick={() => {
-              setCollision(null);
-              seenAtTypingStart.current = new Set(inboxStore.get().timeline.messages.map((m) => m.id));
-            }}
-            data-testid="collision-cancel"
-          >
-            Review first
-          </button>
-        </div>
+        <CollisionWarning
+          replies={collision}
+          onSend={() => void doSend()}
+          onReview={() => {
+            setCollision(null);
+            seenAtTypingStart.current = new Set(inboxStore.get().timeline.messages.map((m) => m.id));
+            inputRef.current?.focus();
+          }}
+        />
       )}
       <div className="composer-foot">
         <label

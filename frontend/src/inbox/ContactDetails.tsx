@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from "react";
-import { api } from "../api/client";
+import { api, errorText } from "../api/client";
 import type { Contact, Conversation, IdentityKind } from "../api/types";
 import { labelFromInput, labelSuggestions, withLabel, withoutLabel } from "../contacts/labels";
 import { ContactPicker } from "../ui/ContactPicker";
@@ -51,7 +51,7 @@ export function ContactDetails({
       onChange(await api.patchContact(contact.id, { name: trimmed }));
     } catch (e) {
       setName(contact.name);
-      showToast(`Could not rename contact: ${(e as Error).message}`);
+      showToast(`Could not rename contact: ${errorText(e)}`);
     }
   };
 
@@ -63,7 +63,7 @@ export function ContactDetails({
       setMerging(false);
       setCandidate(null);
     } catch (e) {
-      showToast(`Merge failed: ${(e as Error).message}`);
+      showToast(`Merge failed: ${errorText(e)}`);
     } finally {
       setBusy(false);
     }
@@ -74,7 +74,7 @@ export function ContactDetails({
     try {
       onChange(await api.unmergeContact(contact.id, mergeId));
     } catch (e) {
-      showToast(`Un-merge failed: ${(e as Error).message}`);
+      showToast(`Un-merge failed: ${errorText(e)}`);
     } finally {
       setBusy(false);
     }
@@ -211,7 +211,7 @@ function Identities({ contact, canEdit, onChange }: { contact: Contact; canEdit:
       setValue("");
       setAdding(false);
     } catch (e) {
-      setError((e as Error).message); // e.g. already another contact's: merge them instead
+      setError(errorText(e)); // e.g. already another contact's: merge them instead
     } finally {
       setBusy(false);
     }
@@ -223,7 +223,7 @@ function Identities({ contact, canEdit, onChange }: { contact: Contact; canEdit:
       await api.removeIdentity(contact.id, identityId);
       onChange(await api.contact(contact.id));
     } catch (e) {
-      showToast(`Could not remove it: ${(e as Error).message}`);
+      showToast(`Could not remove it: ${errorText(e)}`);
     } finally {
       setBusy(false);
       setConfirming(null);
@@ -329,7 +329,7 @@ function ContactLabels({ contact, canEdit, onChange }: { contact: Contact; canEd
         void api.labels().then((labels) => metaStore.set((m) => ({ ...m, labels })), () => undefined);
       }
     } catch (e) {
-      showToast(`Could not change the labels: ${(e as Error).message}`);
+      showToast(`Could not change the labels: ${errorText(e)}`);
     } finally {
       saving.current = false;
       setPending(null);

@@ -1,6 +1,7 @@
 import { useEffect, useRef, type KeyboardEvent, type ReactNode, type Ref } from "react";
 import type { Contact, Conversation, Me } from "../api/types";
 import { inboxStore, useInbox } from "../live";
+import { trapTab } from "../ui/focus";
 import { Icon } from "../ui/icons";
 import { loadTimeline } from "./actions";
 import { ContactDetails } from "./ContactDetails";
@@ -57,8 +58,6 @@ export function ContactToggle({ open, onToggle, ref }: { open: boolean; onToggle
   );
 }
 
-const FOCUSABLE = "a[href], button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), [tabindex]:not([tabindex='-1'])";
-
 function isEditing(target: EventTarget): boolean {
   return target instanceof HTMLElement && (target.matches("input, textarea, select") || target.isContentEditable);
 }
@@ -86,20 +85,7 @@ export function ContactAside({ drawer, children }: { drawer?: Drawer; children: 
     if (e.key === "Escape" && !isEditing(e.target)) {
       e.stopPropagation();
       drawer.onClose();
-    } else if (e.key === "Tab" && ref.current) {
-      const focusable = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE));
-      const first = focusable[0];
-      const last = focusable[focusable.length - 1];
-      if (!first || !last) return;
-      const active = document.activeElement;
-      if (e.shiftKey && (active === first || active === ref.current)) {
-        e.preventDefault();
-        last.focus();
-      } else if (!e.shiftKey && active === last) {
-        e.preventDefault();
-        first.focus();
-      }
-    }
+    } else trapTab(ref.current, e);
   };
 
   return (

@@ -5,31 +5,15 @@ import { patchConversation } from "./actions";
 import { useMeta } from "./meta";
 import { Icon } from "../ui/icons";
 import { onCommand } from "../ui/commands";
+import { SnoozeDialog } from "./SnoozeDialog";
 
 const PRIORITIES: Priority[] = ["none", "low", "medium", "high", "urgent"];
-
-function snoozePresets(now = new Date()): { label: string; at: Date }[] {
-  const inHours = (h: number) => new Date(now.getTime() + h * 3600_000);
-  const tomorrow = new Date(now);
-  tomorrow.setDate(now.getDate() + 1);
-  tomorrow.setHours(9, 0, 0, 0);
-  const nextWeek = new Date(now);
-  nextWeek.setDate(now.getDate() + ((8 - now.getDay()) % 7 || 7));
-  nextWeek.setHours(9, 0, 0, 0);
-  return [
-    { label: "1 hour", at: inHours(1) },
-    { label: "4 hours", at: inHours(4) },
-    { label: "Tomorrow 9:00", at: tomorrow },
-    { label: "Next Monday 9:00", at: nextWeek },
-  ];
-}
 
 export function ConversationActions({ conversation: c }: { conversation: Conversation }) {
   const agents = useMeta((m) => m.agents);
   const teams = useMeta((m) => m.teams);
   const labels = useMeta((m) => m.labels);
   const [snoozeOpen, setSnoozeOpen] = useState(false);
-  const [custom, setCustom] = useState("");
   const assigneeRef = useRef<HTMLSelectElement>(null);
 
   useEffect(() => onCommand("focusAssignee", () => assigneeRef.current?.focus()), []);
@@ -96,7 +80,7 @@ export function ConversationActions({ conversation: c }: { conversation: Convers
         >
           <option value="open">Open</option>
           <option value="pending">Pending</option>
-          <option value="snoozed">{c.status === "snoozed" && c.snoozed_until ? `Snoozed → ${fullTime(c.snoozed_until)}` : "Snooze until…"}</option>
+          <option value="snoozed">{c.status === "snoozed" ? "Snoozed" : "Snooze until…"}</option>
           <option value="resolved">Resolved</option>
         </select>
       </label>
@@ -148,30 +132,7 @@ export function ConversationActions({ conversation: c }: { conversation: Convers
           Reopen
         </button>
       )}
-      {snoozeOpen && (
-        <div className="overlay" role="dialog" aria-modal="true" aria-labelledby="snooze-title" onClick={() => setSnoozeOpen(false)}>
-          <div className="overlay-card" onClick={(e) => e.stopPropagation()} data-testid="snooze-dialog">
-            <h2 id="snooze-title">Snooze until…</h2>
-            <div className="snooze-presets">
-              {snoozePresets().map((p) => (
-                <button key={p.label} onClick={() => snooze(p.at)}>
-                  {p.label}
-                </button>
-              ))}
-            </div>
-            <label className="field">
-              <span>Custom</span>
-              <input type="datetime-local" value={custom} onChange={(e) => setCustom(e.target.value)} aria-label="Snooze until" data-testid="snooze-input" />
-            </label>
-            <div className="row-buttons">
-              <button className="primary" disabled={!custom} onClick={() => snooze(new Date(custom))} data-testid="snooze-confirm">
-                Snooze
-              </button>
-              <button onClick={() => setSnoozeOpen(false)}>Cancel</button>
-            </div>
-          </div>
-        </div>
-      )}
+      {snoozeOpen && <SnoozeDialog onSnooze={snooze} onClose={() => setSnoozeOpen(false)} />}
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useEffect, useRef, useState } from "react";
 import type { Channel, Conversation, ConversationFilter, ConversationStatus, Me, Priority, View } from "../api/types";
-import { useInbox } from "../live";
+import { DEFAULT_FILTER, useInbox } from "../live";
 import { onCommand } from "../ui/commands";
 import { channelLabel, fullTime, relativeTime } from "../ui/format";
 import { ChannelIcon } from "../ui/icons";
@@ -85,17 +85,6 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
     if (idx >= 0) virtualizer.scrollToIndex(idx, { align: "auto" });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selectedId]);
-
-  const emptyText =
-    filter.q
-      ? `No conversations match “${filter.q}”.`
-      : filter.view === "mine"
-        ? "Nothing assigned to you here. Check Unassigned to pick up new conversations."
-        : filter.view === "team"
-          ? me.teams.length
-            ? "No conversations for your teams with this filter."
-            : "You are not in any team yet. Ask an admin to add you to one."
-          : "No conversations with these filters. Try other filters.";
 
   return (
     <section className="pane list-pane" aria-label="Conversations">
@@ -230,9 +219,13 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
           </div>
         )}
         {!list.error && list.loaded && !list.loading && list.items.length === 0 && (
-          <div className="empty" data-testid="list-empty">
-            {emptyText}
-          </div>
+          <EmptyList
+            filter={filter}
+            hasTeams={me.teams.length > 0}
+            canReply={me.can_reply}
+            onSearchCleared={() => setQ("")}
+            onFilter={(patch) => void loadList({ ...filter, ...patch })}
+          />
         )}
         {!list.loaded && list.loading && <div className="empty">Loading…</div>}
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
@@ -259,6 +252,55 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
         </div>
       </div>
     </section>
+  );
+}
+
+/** Filters that narrow a view; "Reset filters" sets them back to these. */
+const RESET_FILTERS: Partial<ConversationFilter> = { status: DEFAULT_FILTER.status, channel: "", inbox: "", label: "", assignee: "", priority: "", q: "" };
+
+/** An empty list says why it is empty and offers the one click that most likely shows something. */
+function EmptyList({
+  filter,
+  hasTeams,
+  canReply,
+  onSearchCleared,
+  onFilter,
+}: {
+  filter: ConversationFilter;
+  hasTeams: boolean;
+  canReply: boolean;
+  onSearchCleared: () => void;
+  onFilter: (patch: Partial<ConversationFilter>) => void;
+}) {
+  const narrowed = (Object.keys(RESET_FILTERS) as (keyof ConversationFilter)[]).some((k) => (filter[k] ?? "") !== (RESET_FILTERS[k] ?? ""));
+  let text: string;
+  let action: { label: string; run: () => void } | null = null;
+  if (filter.q) {
+    text = `No conversations match “${filter.q}”.`;
+    action = { label: "Clear the search", run: () => (onSearchCleared(), onFilter({ q: "" })) };
+  } else if (narrowed) {
+    text = "No conversations with these filters.";
+    action = { label: "Reset filters", run: () => onFilter(RESET_FILTERS) };
+  } else if (filter.view === "mine" && canReply) {
+    text = "Nothing assigned to you right now.";
+    action = { label: "Pick up unassigned conversations", run: () => onFilter({ view: "unassigned" }) };
+  } else if (filter.view === "mine") {
+    text = "Conversations are not assigned to your role; All shows every one of them.";
+    action = { label: "Show all conversations", run: () => onFilter({ view: "all" }) };
+  } else if (filter.view === "team" && !hasTeams) {
+    text = "You are not in any team yet. Ask an admin to add you to one.";
+  } else {
+    text = "All caught up: no open conversations here. New ones appear by themselves as customers write.";
+  }
+  return (
+    <div className="empty" data-testid="list-empty">
+      <p>{text}</p>
+      {action && (
+        <button type="button" onClick={action.run} data-testid="list-empty-action">
+          {action.label}
+        </button>
+      )}
+    </div>
   );
 }
 

@@ -1,7 +1,7 @@
 import type { ComponentProps } from "react";
 import type { Conversation, Me } from "../api/types";
 import { activePresence, useInbox } from "../live";
-import { channelLabel } from "../ui/format";
+import { channelLabel, fullTime, shortDateTime } from "../ui/format";
 import { ChannelIcon, Icon } from "../ui/icons";
 import { useNow } from "../ui/useNow";
 import { Composer } from "./Composer";
@@ -44,6 +44,11 @@ export function ConversationView({
               <ChannelIcon channel={conversation.inbox.channel} /> {conversation.inbox.name} · {channelLabel(conversation.inbox.channel)} · #
               {conversation.id}
             </span>
+            {conversation.status === "snoozed" && conversation.snoozed_until && (
+              <span className="pill snoozed-until" title={fullTime(conversation.snoozed_until)} data-testid="snoozed-until">
+                <Icon name="clock" size={12} /> Snoozed until {shortDateTime(conversation.snoozed_until)}
+              </span>
+            )}
             {contactLabels.length > 0 && (
               <span className="title-labels" data-testid="conversation-contact-labels">
                 <span className="sr-only">Contact labels:</span>
@@ -76,7 +81,7 @@ export function ConversationView({
         </div>
       )}
       <Timeline key={`timeline-${conversation.contact.id}`} me={me} conversation={conversation} />
-      <CustomerTyping conversationId={conversation.id} />
+      <CustomerTyping conversationId={conversation.id} name={conversation.contact.name} />
       {me.can_reply && <Composer key={`composer-${conversation.id}`} me={me} conversation={conversation} />}
     </div>
   );

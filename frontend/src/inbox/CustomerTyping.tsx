@@ -1,8 +1,8 @@
 import { useEffect, useState } from "react";
 import { customerTypingFor, useInbox } from "../live";
 
-/** "Customer is typing…" for a few seconds after the last typing frame for this conversation. */
-export function CustomerTyping({ conversationId }: { conversationId: number }) {
+/** "Alice is typing…" for a few seconds after the last typing frame for this conversation. */
+export function CustomerTyping({ conversationId, name }: { conversationId: number; name: string }) {
   const typing = useInbox((s) => s.typing);
   const [now, setNow] = useState(() => Date.now());
   const remaining = customerTypingFor(typing, conversationId, Date.now());
@@ -17,7 +17,7 @@ export function CustomerTyping({ conversationId }: { conversationId: number }) {
   if (remaining <= 0) return null;
   return (
     <div className="customer-typing" role="status" aria-live="polite" data-testid="customer-typing">
-      Customer is typing<span className="typing-dots" aria-hidden="true">…</span>
+      {name || "The customer"} is typing<span className="typing-dots" aria-hidden="true">…</span>
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { ApiError, api } from "../api/client";
+import { ApiError, api, errorText } from "../api/client";
 import type { ConversationFilter, ConversationPatch, ID, Message, SendMessageBody } from "../api/types";
 import { applyConversation, prependOlder, upsertMessage } from "../live/reducer";
 import { emptyTimeline } from "../live/state";
@@ -25,7 +25,7 @@ export async function loadList(filter: ConversationFilter = store.get().list.fil
     if (ctrl.signal.aborted) return;
     store.set((s) => ({
       ...s,
-      list: { ...s.list, loading: false, loaded: true, error: e instanceof Error ? e.message : String(e) },
+      list: { ...s.list, loading: false, loaded: true, error: errorText(e) },
     }));
   }
 }
@@ -48,7 +48,7 @@ export async function loadMore() {
     });
   } catch (e) {
     store.set((s) => ({ ...s, list: { ...s.list, loading: false } }));
-    showToast(`Could not load more conversations: ${(e as Error).message}`);
+    showToast(`Could not load more conversations: ${errorText(e)}`);
   }
 }
 
@@ -71,7 +71,7 @@ export async function loadTimeline(contactId: ID) {
   } catch (e) {
     if (ctrl.signal.aborted) return;
     store.set((s) => ({ ...s, timeline: { ...s.timeline, loading: false, loaded: true } }));
-    showToast(`Could not load the timeline: ${(e as Error).message}`);
+    showToast(`Could not load the timeline: ${errorText(e)}`);
   }
 }
 
@@ -85,7 +85,7 @@ export async function loadOlder() {
     store.set((s) => (s.timeline.contactId === contactId ? { ...s, timeline: prependOlder(s.timeline, page.results, page.next) } : s));
   } catch (e) {
     store.set((s) => ({ ...s, timeline: { ...s.timeline, loading: false } }));
-    showToast(`Could not load older messages: ${(e as Error).message}`);
+    showToast(`Could not load older messages: ${errorText(e)}`);
   }
 }
 
@@ -94,7 +94,7 @@ export async function loadContact(contactId: ID) {
     const contact = await api.contact(contactId);
     store.set((s) => (s.current?.contact.id === contactId || s.timeline.contactId === contactId ? { ...s, contact } : s));
   } catch (e) {
-    showToast(`Could not load the contact: ${(e as Error).message}`);
+    showToast(`Could not load the contact: ${errorText(e)}`);
   }
 }
 
@@ -115,7 +115,7 @@ export async function openConversation(id: ID | null): Promise<boolean> {
     conv = fresh;
   } catch (e) {
     if (!conv) {
-      showToast(e instanceof ApiError && e.status === 404 ? "Conversation not found" : `Could not open conversation: ${(e as Error).message}`);
+      showToast(e instanceof ApiError && e.status === 404 ? "Conversation not found" : `Could not open conversation: ${errorText(e)}`);
       store.set((s) => (s.currentId === id ? { ...s, currentId: null } : s));
       return !(e instanceof ApiError && e.status === 404);
     }

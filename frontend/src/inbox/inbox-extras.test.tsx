@@ -15,13 +15,13 @@ afterEach(() => {
 });
 
 describe("CustomerTyping", () => {
-  it("shows 'Customer is typing…' and hides ~6 s after the last frame", () => {
+  it("shows 'Alice is typing…' and hides ~6 s after the last frame", () => {
     vi.useFakeTimers();
     inboxStore.set(initialState(me));
-    render(<CustomerTyping conversationId={1} />);
+    render(<CustomerTyping conversationId={1} name="Alice" />);
     expect(screen.queryByTestId("customer-typing")).toBeNull();
     act(() => inboxStore.set((s) => applyTyping(s, { type: "typing", data: { conversation: 1, contact: 5, state: "typing" } })));
-    expect(screen.getByTestId("customer-typing").textContent).toContain("Customer is typing");
+    expect(screen.getByTestId("customer-typing").textContent).toContain("Alice is typing");
     act(() => vi.advanceTimersByTime(4000));
     act(() => inboxStore.set((s) => applyTyping(s, { type: "typing", data: { conversation: 1, contact: 5, state: "typing" } })));
     act(() => vi.advanceTimersByTime(4000));
@@ -32,7 +32,7 @@ describe("CustomerTyping", () => {
 
   it("ignores other conversations", () => {
     inboxStore.set(applyTyping(initialState(me), { type: "typing", data: { conversation: 2, contact: 5, state: "typing" } }));
-    render(<CustomerTyping conversationId={1} />);
+    render(<CustomerTyping conversationId={1} name="Alice" />);
     expect(screen.queryByTestId("customer-typing")).toBeNull();
   });
 });

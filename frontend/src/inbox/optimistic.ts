@@ -1,3 +1,4 @@
+import { errorText } from "../api/client";
 import type { Agent, Conversation, ConversationPatch, ID, TeamRef } from "../api/types";
 import { applyConversation } from "../live/reducer";
 import type { InboxState } from "../live/state";
@@ -64,8 +65,7 @@ export async function optimisticPatch(deps: OptimisticDeps, id: ID, patch: Conve
     if (!now || now === optimistic || JSON.stringify(now) === JSON.stringify(optimistic)) {
       store.set((s) => applyConversation(s, snapshot));
     }
-    const msg = e instanceof Error ? e.message : String(e);
-    deps.onError(`Could not update conversation: ${msg}`, e);
+    deps.onError(`Could not change the conversation, so it is back as it was. ${errorText(e)}`, e);
     return false;
   }
 }

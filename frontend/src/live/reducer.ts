@@ -247,7 +247,7 @@ export function activePresence(presence: InboxState["presence"], conversationId:
     .map(([id, p]) => ({ id: Number(id), ...p }));
 }
 
-/** How long "Customer is typing…" stays up after the last typing frame. */
+/** How long "Alice is typing…" stays up after the last typing frame. */
 export const TYPING_TTL_MS = 6_000;
 
 function clearTyping(state: InboxState, conversation: number): InboxState {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { onCommand } from "./commands";
+import { Dialog } from "./Dialog";
 
 export const SHORTCUTS: [string, string][] = [
   ["j / k", "Next / previous conversation"],
@@ -8,6 +9,7 @@ export const SHORTCUTS: [string, string][] = [
   ["e", "Resolve the conversation"],
   ["a", "Change the assignee"],
   ["/", "Search conversations"],
+  ["/word", "In the reply box: a canned response (↑ ↓ to choose, Enter to insert)"],
   ["Ctrl/⌘ + Enter", "Send"],
   ["Esc", "Leave the text field / close"],
   ["?", "Show this help"],
@@ -16,33 +18,22 @@ export const SHORTCUTS: [string, string][] = [
 export function HelpOverlay() {
   const [open, setOpen] = useState(false);
   useEffect(() => onCommand("toggleHelp", () => setOpen((o) => !o)), []);
-  useEffect(() => {
-    if (!open) return;
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") setOpen(false);
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [open]);
   if (!open) return null;
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-labelledby="help-title" data-testid="help-overlay" onClick={() => setOpen(false)}>
-      <div className="overlay-card" onClick={(e) => e.stopPropagation()}>
-        <h2 id="help-title">Keyboard shortcuts</h2>
-        <dl className="shortcuts">
-          {SHORTCUTS.map(([k, v]) => (
-            <div key={k}>
-              <dt>
-                <kbd>{k}</kbd>
-              </dt>
-              <dd>{v}</dd>
-            </div>
-          ))}
-        </dl>
-        <button onClick={() => setOpen(false)} autoFocus>
-          Close
-        </button>
-      </div>
-    </div>
+    <Dialog title="Keyboard shortcuts" onClose={() => setOpen(false)} testId="help-overlay">
+      <dl className="shortcuts">
+        {SHORTCUTS.map(([k, v]) => (
+          <div key={k}>
+            <dt>
+              <kbd>{k}</kbd>
+            </dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+      <button onClick={() => setOpen(false)} data-autofocus>
+        Close
+      </button>
+    </Dialog>
   );
 }
