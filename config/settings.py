@@ -198,6 +198,10 @@ HERON = {
     "REOPEN_WINDOW_HOURS": int(os.environ.get("HERON_REOPEN_WINDOW_HOURS", "168")),
     "SEND_MAX_RETRIES": int(os.environ.get("HERON_SEND_MAX_RETRIES", "5")),
     "SEND_RETRY_BACKOFF_SECONDS": float(os.environ.get("HERON_SEND_RETRY_BACKOFF_SECONDS", "2")),
+    # Provider webhooks skip the browser middleware and run on a few long-lived threads
+    # (config/webhook_fast_path.py); 0 sends them through Django's handler like every other request.
+    "WEBHOOK_FAST_PATH": env_bool("HERON_WEBHOOK_FAST_PATH", True),
+    "WEBHOOK_THREADS": int(os.environ.get("HERON_WEBHOOK_THREADS", "4")),
 }
 
 ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "heron:heron-dev-webhook-secret")}

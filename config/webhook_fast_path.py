@@ -1,0 +1,70 @@
+"""Provider webhooks skip the machinery Django's handler runs for browsers.
+
+Every provider webhook (a POST under /webhooks/ or /anymail/) is a csrf-exempt view that checks its
+own signature and needs no session, user, message storage or browser security headers. Through
+Django's ASGI handler each one paid for them anyway, and for a new thread per request (asgiref's
+ThreadSensitiveContext), in which Celery then set up its per-thread state again: together about
+half of the CPU an SMS webhook cost (bench/RESULTS.md, ingest).
+
+Here the same view functions run, through Django's URL resolver, request signals (database
+connections back to the pool) and error handling, on a few long-lived threads. Everything else,
+and everything when HERON_WEBHOOK_FAST_PATH=0, goes to Django's handler unchanged.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+
+from asgiref.sync import sync_to_async
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.exception import convert_exception_to_response
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import resolve, set_script_prefix
+
+WEBHOOK_PREFIXES = ("/webhooks/", "/anymail/")
+
+
+class WebhookFastPath:
+    def __init__(self, django_app: ASGIHandler, *, threads: int):
+        self.django = django_app
+        executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="heron-webhook")
+        self.respond = sync_to_async(self._respond, thread_sensitive=False, executor=executor)
+        self.close = sync_to_async(_close, thread_sensitive=False, executor=executor)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(WEBHOOK_PREFIXES):
+            await self.django(scope, receive, send)
+            return
+        try:
+            body_file = await self.django.read_body(receive)
+        except RequestAborted:
+            return
+        with closing(body_file):
+            response = await self.respond(scope, body_file)
+        await self.django.send_response(response, send)
+        if response.streaming:  # closed only once its content has been read
+            await self.close(response)
+
+    def _respond(self, scope, body_file) -> HttpResponseBase:
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=ASGIHandler, scope=scope)
+        request, response = self.django.create_request(scope, body_file)
+        if request is not None:
+            response = _run_view(request)
+        if not response.streaming:
+            _close(response)
+        return response
+
+
+def _close(response: HttpResponseBase) -> None:
+    response.close()  # sends request_finished: the database connection goes back to the pool
+
+
+@convert_exception_to_response  # Django's error responses: 404, 400 for bad input, a logged 500
+def _run_view(request: HttpRequest) -> HttpResponseBase:
+    match = resolve(request.path_info)
+    request.resolver_match = match
+    return match.func(request, *match.args, **match.kwargs)
