@@ -11,9 +11,10 @@ an agent of one team, sequentially:
 - conversation messages, first page:  GET /api/v1/conversations/{id}/messages/
 
 p50/p95 per endpoint, and the uvicorn process's CPU time per request (from /proc: what a request
-costs, whatever else runs on the machine), with the app's default database settings (a psycopg connection pool per
-process, hot statements prepared on each pooled connection: config/settings.py), and with
-`--also-unpooled` once more with HERON_DB_POOL=0 (a new PostgreSQL connection per request).
+costs, whatever else runs on the machine; GET /healthz gives the floor of any request on the same
+server), with the app's default database settings (a psycopg connection pool per process, hot
+statements prepared on each pooled connection: config/settings.py), and with `--also-unpooled`
+once more with HERON_DB_POOL=0 (a new PostgreSQL connection per request).
 Queries per request are counted in-process (Django test client + CaptureQueriesContext) at
 page_size 10 and 50: they must be equal. For an endpoint over target, the slowest query is shown
 with EXPLAIN ANALYZE.
@@ -317,7 +318,8 @@ def urls_for(endpoint: str, ids: dict, page_size: int | None = None) -> list[str
 
 
 # ----------------------------------------------------------------------------- measurements
-def http_latencies(server: Server, token: str, urls: list[str], requests: int) -> dict:
+def http_latencies(server: Server, token: str, urls: list[str], requests: int, *, pages: bool = True) -> dict:
+    """Sequential GETs; with `pages`, each answer must be a page of `results`."""
     latencies, failures = [], []
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Token {token}"}, timeout=60) as client:
         for i in range(20):  # warm-up
@@ -330,7 +332,7 @@ def http_latencies(server: Server, token: str, urls: list[str], requests: int) -
             latencies.append(time.perf_counter() - start)
             if response.status_code != 200:
                 failures.append(f"{url}: {response.status_code} {response.text[:200]}")
-            elif "results" not in response.json():
+            elif pages and "results" not in response.json():
                 failures.append(f"{url}: no results in the answer")
         cpu_ms = ms((server.cpu_seconds() - cpu_before) / requests)
     return {"n": len(latencies), "p50_ms": ms(percentile(latencies, 50)), "p95_ms": ms(percentile(latencies, 95)),
@@ -385,7 +387,7 @@ def run(args) -> dict:
     ids = sample_ids(db_url, people, args.requests)
 
     counts = query_counts(people, ids)
-    passes = []
+    passes, floors = [], []
     variants = [("app defaults: a connection pool per process, hot statements prepared", {})]
     if args.also_unpooled:
         variants.append(("HERON_DB_POOL=0: a new PostgreSQL connection per request", {"HERON_DB_POOL": "0"}))
@@ -397,7 +399,9 @@ def run(args) -> dict:
                 )
                 for role in ("admin", "agent") for endpoint in ENDPOINTS
             }
+            floor = http_latencies(server, people["users"]["admin"][1], ["/healthz"], args.requests, pages=False)
         passes.append((label, latencies))
+        floors.append(floor)
 
     rows, problems, slow = [], [], []
     for role in ("admin", "agent"):
@@ -428,6 +432,7 @@ def run(args) -> dict:
         "requests_per_endpoint": args.requests,
         "passes": [label for label, _ in passes],
         "rows": rows,
+        "floors": floors,
         "sql_ms_in_process": sql_ms,
         "slow": slow,
         "target": f"p95 <= {TARGET_P95_MS} ms; same query count at page_size 10 and 50",
@@ -458,6 +463,9 @@ def report(result: dict) -> str:
         f"{result['generated']['total_s']} s; {result['requests_per_endpoint']} sequential requests per row",
         "p50/p95: " + "; (unpooled): ".join(result["passes"]),
         table(headers(len(result["passes"])), result["rows"]),
+        "floor of any request on this server (GET /healthz: no DRF, no query): " + "; (unpooled): ".join(
+            f"p50 {floor['p50_ms']} ms, server CPU {floor['cpu_ms']} ms/req" for floor in result["floors"]
+        ),
         "",
         "SQL time per request in-process (page_size 50, ms): "
         + ", ".join(f"{k} {v}" for k, v in result["sql_ms_in_process"].items()),

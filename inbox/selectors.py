@@ -4,11 +4,13 @@ from django.db.models import (
     Count,
     DateTimeField,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    StringAgg,
     Subquery,
     Value,
 )
@@ -102,12 +104,25 @@ def visible_events(user, after: int) -> QuerySet[Event]:
     )
 
 
-def conversation_list(user) -> QuerySet[Conversation]:
-    """The inbox list, shaped for one query per page plus prefetches, whatever the page size.
+# What the inbox list shows of a conversation, as `values()` paths; each path is also an attribute
+# chain on a Conversation instance (`contact__name` is `conversation.contact.name`), so the serializer
+# builds an instance (an event's, a PATCH answer) and a row through one function.
+CONVERSATION_ROW = (
+    "id", "status", "snoozed_until", "priority", "subject", "last_message_at", "waiting_since",
+    "first_response_at", "resolved_at", "created_at",
+    "contact_id", "contact__name",
+    "inbox_id", "inbox__name", "inbox__channel",
+    "assignee_id", "assignee__first_name", "assignee__last_name", "assignee__email", "assignee__username",
+    "team_id", "team__name",
+    "last_message_id", "last_message__text", "last_message__channel", "last_message__direction",
+    "last_message__kind", "last_message__sender_user_id", "last_message__created_at",
+)
+# Label names are slugs, so a comma cannot occur inside one.
+LABEL_SEPARATOR = ","
 
-    The columns it never shows stay in the database: inbox credentials, password hashes, and the
-    HTML and metadata of each last message (a whole email, for the snippet of its text). Labels
-    come as a plain `label_list`, without a related manager per row."""
+
+def _unread_count(user) -> Coalesce:
+    """Inbound messages newer than what `user` has read of the conversation (all of them if never opened)."""
     # Nested inside the message subquery below, so the conversation is two levels out.
     reads = ConversationRead.objects.filter(conversation=OuterRef(OuterRef("pk")), user=user).values(
         "last_read_at"
@@ -120,6 +135,16 @@ def conversation_list(user) -> QuerySet[Conversation]:
         .annotate(n=Count("id"))
         .values("n")
     )
+    return Coalesce(Subquery(unread, output_field=IntegerField()), 0)
+
+
+def conversation_list(user) -> QuerySet[Conversation]:
+    """Conversations as model instances shaped for the API's answers to a change (one query plus the
+    labels' prefetch). The list itself reads `conversation_rows`.
+
+    The columns it never shows stay in the database: inbox credentials, password hashes, and the
+    HTML and metadata of each last message (a whole email, for the snippet of its text). Labels
+    come as a plain `label_list`, without a related manager per row."""
     return (
         visible_conversations(user)
         .select_related("contact", "inbox", "assignee", "team", "last_message")
@@ -128,7 +153,38 @@ def conversation_list(user) -> QuerySet[Conversation]:
             "last_message__metadata",
         )
         .prefetch_related(Prefetch("labels", to_attr="label_list"))
-        .annotate(unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), 0))
+        .annotate(unread_count=_unread_count(user))
+    )
+
+
+def conversation_rows(user) -> QuerySet[dict]:
+    """The inbox list: one query per page whatever its size, each conversation a plain dict of
+    `CONVERSATION_ROW` plus `unread_count` and `label_names` (joined by `LABEL_SEPARATOR`, or None).
+
+    Plain rows rather than model instances: building six models per row (the conversation and what
+    it shows of its contact, inbox, assignee, team and last message) cost twice the query itself."""
+    labels = (
+        Conversation.labels.through.objects.filter(conversation=OuterRef("pk"))
+        .order_by()
+        .values("conversation")
+        .annotate(names=StringAgg("label__name", Value(LABEL_SEPARATOR)))
+        .values("names")
+    )
+    return visible_conversations(user).values(
+        *CONVERSATION_ROW, unread_count=_unread_count(user), label_names=Subquery(labels)
+    )
+
+
+def conversation_messages(user, conversation_id: int) -> QuerySet[Message]:
+    """The messages of one conversation; none unless the user may see it (checked inside the page's query)."""
+    return Message.objects.filter(conversation__in=visible_conversations(user).filter(pk=conversation_id))
+
+
+def contact_timeline(user, contact_id: int) -> QuerySet[Message]:
+    """Every message of one contact the user may see, with its conversation's `conversation_contact_id`.
+    Whether the contact itself is visible is the caller's to check (see `ContactViewSet.timeline`)."""
+    return visible_messages(user).filter(contact=contact_id).annotate(
+        conversation_contact_id=F("conversation__contact_id")
     )
 
 

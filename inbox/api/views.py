@@ -107,7 +107,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     def get_queryset(self):
         if self.action in ("list", "retrieve"):
-            return selectors.conversation_list(self.request.user)
+            return selectors.conversation_rows(self.request.user)
         # The other actions work on the conversation rather than show it: no unread count or labels.
         return selectors.visible_conversations(self.request.user).select_related("contact", "inbox")
 
@@ -202,11 +202,13 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=True, methods=["get", "post"], pagination_class=NewestFirst,
             parser_classes=[JSONParser, MultiPartParser, FormParser])
     def messages(self, request, pk=None):
-        conversation = self.get_object()
         if request.method == "GET":
-            queryset = selectors.message_list(conversation.messages.all())
-            page = self.paginate_queryset(queryset)
+            page = self.paginate_queryset(selectors.message_list(selectors.conversation_messages(request.user, pk)))
+            # Messages are read through their visible conversation: only an empty page needs to ask if it is.
+            if not page and not selectors.visible_conversations(request.user).filter(pk=pk).exists():
+                raise Http404
             return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
+        conversation = self.get_object()
         data = s.NewMessageSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = send_message(
@@ -300,17 +302,22 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get"], pagination_class=NewestFirst)
     def timeline(self, request, pk=None):
         """Every message, call, note and campaign touch of the contact, across conversations and channels."""
-        # Only whether the contact is visible: the detail's prefetches (identities, labels, merges) go unused.
-        contact = get_object_or_404(selectors.visible_contacts(request.user).only("id"), pk=pk)
-        queryset = selectors.message_list(selectors.visible_messages(request.user).filter(contact=contact))
-        page = self.paginate_queryset(queryset)
+        contact_id = int(pk)
+        page = self.paginate_queryset(selectors.message_list(selectors.contact_timeline(request.user, contact_id)))
+        # A visible message of one of the contact's own conversations proves the contact visible, which
+        # spares the usual page a query. (An un-merge moves conversations back but leaves their newer
+        # messages with the contact they were merged into, so other messages prove nothing.)
+        proven = any(message.conversation_contact_id == contact_id for message in page)
+        if not proven and not selectors.visible_contacts(request.user).filter(pk=contact_id).exists():
+            raise Http404
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
 
     @extend_schema(responses=s.ConversationSerializer(many=True))
     @action(detail=True, methods=["get"])
     def conversations(self, request, pk=None):
-        contact = self.get_object()
-        conversations = selectors.conversation_list(request.user).filter(contact=contact).order_by("-last_message_at")
+        # Only whether the contact is visible: the detail's prefetches (identities, labels, merges) go unused.
+        contact = get_object_or_404(selectors.visible_contacts(request.user).only("id"), pk=pk)
+        conversations = selectors.conversation_rows(request.user).filter(contact=contact).order_by("-last_message_at")
         return Response(s.ConversationSerializer(conversations[:100], many=True).data)
 
     @extend_schema(request=None, responses=s.ContactSerializer)
