@@ -211,11 +211,12 @@ class Server(_Process):
 class Worker(_Process):
     """A Celery worker on Redis, as production runs one beside the ASGI processes."""
 
-    def __init__(self, database_url: str, redis_url: str, *, name: str, concurrency: int, public_url: str):
+    def __init__(self, database_url: str, redis_url: str, *, name: str, concurrency: int, public_url: str,
+                 nice: int = 0):
         env = child_env(database_url, REDIS_URL=redis_url, PUBLIC_BASE_URL=public_url,
                         CELERY_TASK_ALWAYS_EAGER="0")
         super().__init__(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
+            [*(["nice", "-n", str(nice)] if nice else []), sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
              f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
              "--without-heartbeat"],
             env, name,

@@ -2,7 +2,7 @@
 
 Fresh database, an email inbox created through `POST /api/v1/inboxes/`, Heron as production runs
 it: one uvicorn process serving Heron's ASGI app and one Celery worker (`--worker-concurrency`
-processes) on Redis. The webhook is answered once anymail has validated it and the raw MIME is
+processes, at `--worker-nice 10` as the README recommends on a shared machine) on Redis. The webhook is answered once anymail has validated it and the raw MIME is
 stored; the worker parses, threads and records it. `--inline` records in the request instead
 (Celery eager). N multipart emails (text + HTML; every
 third one a reply, with In-Reply-To/References, to an email of the same customer that Heron has
@@ -359,7 +359,8 @@ def run(args) -> dict:
         worker = None
         if not args.inline:
             worker = stack.enter_context(Worker(db_url, redis_url, name="email_ingest-worker",
-                                                concurrency=args.worker_concurrency, public_url=server.url))
+                                                concurrency=args.worker_concurrency, public_url=server.url,
+                                                nice=args.worker_nice))
         inbox = create_inbox(server.url, admin_token)
         check_auth_enforced(server.url, warm[0])
         with psycopg.connect(pg_conninfo(db_url)) as conn:
@@ -411,7 +412,8 @@ def run(args) -> dict:
         "concurrency": args.concurrency,
         "path": f"POST {PATH} (Postmark inbound JSON with RawEmail, HTTP basic auth)",
         "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default",
-        "mode": "recorded in the request" if args.inline else f"deferred, worker concurrency {args.worker_concurrency}",
+        "mode": "recorded in the request" if args.inline else (
+            f"deferred, worker concurrency {args.worker_concurrency}, worker at nice {args.worker_nice}"),
         "http": http,
         "rate": rate,
         "cpu_ms_per_email": {side: round(value, 2) for side, value in cpu_ms.items()},
@@ -472,6 +474,8 @@ def parse_args(argv=None):
     parser.add_argument("--n", type=int, default=None, help="emails to send (default 1000, --quick 200)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="run the worker at this CPU niceness (README: taking webhooks comes first)")
     parser.add_argument("--inline", action="store_true", help="record in the request (Celery eager)")
     add_common_arguments(parser, DB_NAME)
     args = parser.parse_args(argv)

@@ -2,7 +2,8 @@
 
 Fresh database, Heron as production runs it: one uvicorn process serving bench.baseline_asgi:app
 (Heron plus the baseline endpoints) and one Celery worker (`--worker-concurrency` processes) on
-Redis, channels-redis publishing every event. The webhook is answered once stored and checked; the
+Redis, channels-redis publishing every event. The worker shares the machine at a lower CPU
+priority (`--worker-nice 10`), as the README recommends, so taking webhooks comes first. The webhook is answered once stored and checked; the
 worker records the message (inbox/services/raw_events.py). The load generator keeps
 `--concurrency` requests in flight over keep-alive connections (httpx).
 
@@ -119,7 +120,8 @@ def run(args) -> dict:
         worker = None
         if not args.inline:
             worker = stack.enter_context(Worker(db_url, redis_url, name="ingest-worker",
-                                       concurrency=args.worker_concurrency, public_url=server.url))
+                                       concurrency=args.worker_concurrency, public_url=server.url,
+                                                nice=args.worker_nice))
         factory = WebhookFactory(server.url, admin_token)
         if factory.note:
             print(f"NOTE: {factory.note}", flush=True)
@@ -194,7 +196,9 @@ def run(args) -> dict:
         "n": args.n,
         "concurrency": args.concurrency,
         "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default (0)",
-        "mode": "inline" if args.inline else f"deferred, worker concurrency {args.worker_concurrency}",
+        "mode": "inline" if args.inline else (
+            f"deferred, worker concurrency {args.worker_concurrency}"
+            + (f", worker at nice {args.worker_nice}" if args.worker_nice else "")),
         "heron": heron,
         "recorded": recorded,
         "recorded_ratio": round(recorded["rate"] / baseline["rate"], 3),
@@ -252,6 +256,8 @@ def parse_args(argv=None):
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved Heron/baseline rounds")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="run the worker at this CPU niceness (README: taking webhooks comes first)")
     parser.add_argument("--inline", action="store_true", help="record in the request (Celery eager)")
     add_common_arguments(parser, DB_NAME)
     args = parser.parse_args(argv)
