@@ -94,6 +94,7 @@ class OutboundMessage:
     attachments: tuple[OutboundAttachment, ...] = ()
     # Email threading: our Message-ID for this message, and the ids it answers.
     thread_headers: dict = field(default_factory=dict)
+    cc: tuple[str, ...] = ()  # email only
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,29 @@ def test_agent_reply_attachments_are_in_the_sent_mail(
         "invoice.pdf", "application/pdf", b"%PDF-1.4 invoice")
 
 
+def test_agent_reply_with_cc_reaches_every_recipient_and_shows_on_the_timeline(
+    receive, smtp_inbox, smtp_sink, agent, client_for, django_capture_on_commit_callbacks
+):
+    first = receive(mime(message_id="<orig-cc@mail.example.org>", subject="Invoice for accounting"))
+    url = f"/api/v1/conversations/{first.conversation_id}/messages/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(agent).post(url, {"text": "Copying accounting.",
+                                                "cc": ["Books@Example.org", "ceo@example.org"]}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["metadata"]["cc"] == [{"name": "", "email": "books@example.org"},
+                                                 {"name": "", "email": "ceo@example.org"}]
+    [envelope] = smtp_sink.envelopes
+    assert sorted(envelope.rcpt_tos) == ["alice@example.org", "books@example.org", "ceo@example.org"]
+    assert [a.addr_spec for a in envelope.message["Cc"].addresses] == ["books@example.org", "ceo@example.org"]
+    assert [a.addr_spec for a in envelope.message["To"].addresses] == ["alice@example.org"]
+
+    refused = client_for(agent).post(url, {"text": "x", "cc": ["not an address"]}, format="json")
+    assert refused.status_code == 400 and "cc" in refused.json()
+    note = client_for(agent).post(url, {"text": "x", "private": True, "cc": ["a@example.org"]}, format="json")
+    assert note.status_code == 400 and "Notes are never sent" in str(note.json())
+    assert len(smtp_sink.envelopes) == 1
+
+
 def test_client_that_drops_headers_but_keeps_the_plus_address_threads(
     receive, smtp_inbox, smtp_sink, agent, django_capture_on_commit_callbacks
 ):

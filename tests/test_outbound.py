@@ -227,3 +227,11 @@ def test_reply_options_say_why_a_channel_cannot_be_used(support, agent, client_f
     refused = client_for(agent).post(f"/api/v1/conversations/{text.conversation_id}/messages/",
                                      {"text": "hello?", "channel": "google_business"}, format="json")
     assert refused.status_code == 400 and "window is closed" in refused.json()["detail"]
+
+
+def test_cc_on_a_reply_that_is_not_an_email_is_refused_with_the_reason(conversation, agent, client_for):
+    response = client_for(agent).post(f"/api/v1/conversations/{conversation.pk}/messages/",
+                                      {"text": "Hi", "cc": ["boss@example.org"]}, format="json")
+    assert response.status_code == 400
+    assert "Cc is for email replies" in str(response.json())
+    assert not conversation.messages.filter(direction="out").exists()

@@ -57,7 +57,7 @@ def build_email(message: OutboundMessage, context) -> tuple[EmailMultiAlternativ
         mail_headers["References"] = references
     mail_headers.update(headers)
     email = EmailMultiAlternatives(
-        subject=subject, body=message.text, from_email=sender, to=[message.to],
+        subject=subject, body=message.text, from_email=sender, to=[message.to], cc=list(message.cc),
         reply_to=[formataddr((display_name, th.plus_address(message.inbox_address, context.conversation_id)))
                   if display_name else th.plus_address(message.inbox_address, context.conversation_id)],
         headers=mail_headers,

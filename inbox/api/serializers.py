@@ -323,6 +323,8 @@ class NewMessageSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=32, required=False, allow_blank=True)
     private = serializers.BooleanField(required=False, default=False)
     subject = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    # Email replies only: more recipients, kept on the message as `metadata.cc`.
+    cc = serializers.ListField(child=serializers.EmailField(), required=False, default=list, max_length=20)
     # Agents @mentioned in a note; they are told through the event's `metadata.mentions`.
     mentions = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True, heron__isnull=False), many=True, required=False, default=list
@@ -344,6 +346,8 @@ class NewMessageSerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs["mentions"] and not attrs["private"]:
             raise serializers.ValidationError({"mentions": "Only internal notes can mention colleagues."})
+        if attrs["cc"] and attrs["private"]:
+            raise serializers.ValidationError({"cc": "Notes are never sent: only an email reply has Cc."})
         return attrs
 
 

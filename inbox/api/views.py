@@ -214,8 +214,8 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         message = send_message(
             conversation, request.user, text=data.validated_data["text"],
             channel=data.validated_data.get("channel") or None, private=data.validated_data["private"],
-            subject=data.validated_data["subject"], mentions=data.validated_data["mentions"],
-            files=data.validated_data["files"],
+            subject=data.validated_data["subject"], cc=data.validated_data["cc"],
+            mentions=data.validated_data["mentions"], files=data.validated_data["files"],
         )
         message = selectors.message_list(type(message).objects.filter(pk=message.pk)).get()
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -33,7 +33,7 @@ from inbox.models import (
 from inbox.public_media import public_media_url
 from inbox.services.consent import record_provider_opt_out
 from inbox.services.events import record_conversation_event, record_message_event
-from inbox.services.identities import CHANNEL_IDENTITY_KIND
+from inbox.services.identities import CHANNEL_IDENTITY_KIND, normalize_email
 
 log = logging.getLogger("heron.outbound")
 
@@ -142,10 +142,12 @@ def send_message(
     channel: str | None = None,
     private: bool = False,
     subject: str = "",
+    cc: Sequence[str] = (),
     mentions: Sequence[AbstractBaseUser] = (),
     files: Sequence[UploadedFile] = (),
 ) -> Message:
-    """Store an agent's reply (queued) or note, then hand the reply to the delivery task."""
+    """Store an agent's reply (queued) or note, then hand the reply to the delivery task.
+    `cc`: more recipients of an email reply (raises CannotSend on any other channel)."""
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().select_related("inbox", "contact").get(
             pk=conversation.pk
@@ -161,10 +163,14 @@ def send_message(
             )
         else:
             inbox, identity = reply_target(conversation, channel)
+            if cc and inbox.channel != "email":
+                raise CannotSend(f"Cc is for email replies; this reply goes out by {inbox.channel}.")
             message = Message.objects.create(
                 conversation=conversation, contact=conversation.contact, inbox=inbox, identity=identity,
                 direction=Direction.OUT, kind=MessageKind.MESSAGE, channel=inbox.channel, subject=subject,
                 text=text, sender_user=user, status=DeliveryStatus.QUEUED, created_at=now,
+                # The shape inbound email keeps its Cc in, so the timeline shows both alike.
+                metadata={"cc": [{"name": "", "email": normalize_email(a)} for a in cc]} if cc else {},
             )
             conversation.waiting_since = None
             conversation.first_response_at = conversation.first_response_at or now
@@ -292,4 +298,5 @@ def _outbound(message: Message) -> OutboundMessage:
         html=message.html,
         attachments=tuple(_outbound_attachment(a) for a in message.attachments.all() if a.file),
         thread_headers=message.metadata.get("thread_headers", {}),
+        cc=tuple(address["email"] for address in message.metadata.get("cc", [])),
     )

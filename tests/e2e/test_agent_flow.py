@@ -108,15 +108,20 @@ def test_reply_channel_switches_to_the_contacts_email(signed_in, agent, inbox, s
 
     expect(page.get_by_test_id("composer-subject")).to_be_visible()
     page.get_by_test_id("composer-subject").fill("Your invoice")
+    page.get_by_test_id("composer-cc").fill("Books@Example.org; ceo@example.org")
     expect(page.get_by_test_id("composer-send")).to_have_text("Send Email")
     page.get_by_test_id("composer-send").click()
     sent = item_with_text(page, "Here is your invoice")
     expect(sent).to_have_attribute("data-channel", "email")
     expect(sent).to_have_attribute("data-status", re.compile("sent|delivered"))
     expect(sent.get_by_test_id("email-subject")).to_contain_text("Your invoice")
+    expect(sent).to_contain_text("Cc: books@example.org, ceo@example.org")
+    expect(page.get_by_test_id("composer-cc")).to_have_value("")  # cleared for the next reply
+    screenshot(page, "email-reply-with-cc")
 
     out = Message.objects.get(direction="out", kind="message")
     assert out.channel == "email" and out.conversation_id == conversation.pk
     assert out.identity.value == "alice@example.org"
     assert out.inbox.channel == "email" and (email_inbox is None or out.inbox_id == email_inbox.pk)
     assert "Your invoice" in out.subject and out.status in ("sent", "delivered")
+    assert [a["email"] for a in out.metadata["cc"]] == ["books@example.org", "ceo@example.org"]

@@ -222,6 +222,8 @@ export interface SendMessageBody {
   channel?: Channel;
   private?: boolean;
   subject?: string;
+  /** More recipients of an email reply. */
+  cc?: string[];
   /** Colleagues @mentioned in a note (private only). */
   mentions?: ID[];
 }

@@ -9,6 +9,7 @@ import { sendMessage } from "./actions";
 import { CollisionWarning } from "./CollisionWarning";
 import { MAX_FILES, MAX_FILE_BYTES, SMS_MAX_TOTAL_BYTES, addFiles, attachmentProblem, multipartBody } from "./attachments";
 import {
+  ccAddresses,
   collidingReplies,
   defaultChannel,
   defaultSubject,
@@ -37,6 +38,7 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
   const [text, setText] = useState("");
   const [caret, setCaret] = useState(0);
   const [subject, setSubject] = useState<string | null>(null);
+  const [cc, setCc] = useState("");
   const [chosen, setChosen] = useState<Channel | null>(null);
   /** The server's reply options (null until the first answer; the local guess is used meanwhile). */
   const [replyOpts, setReplyOpts] = useState<ReplyOptions | null>(null);
@@ -201,6 +203,7 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
       private: mode === "note",
       ...(mode === "reply" ? { channel } : {}),
       ...(isEmail && subjectValue ? { subject: subjectValue } : {}),
+      ...(isEmail && ccAddresses(cc).length ? { cc: ccAddresses(cc) } : {}),
     };
     const mentions = mode === "note" ? mentionIdsInText(text, picked) : [];
     try {
@@ -213,6 +216,7 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
       setText("");
       setCaret(0);
       setSubject(null);
+      setCc("");
       setPicked([]);
       setFiles([]);
       setFileError(null);
@@ -325,14 +329,26 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
         )}
       </div>
       {isEmail && (
-        <input
-          className="subject"
-          placeholder="Subject"
-          aria-label="Email subject"
-          value={subjectValue}
-          onChange={(e) => setSubject(e.target.value)}
-          data-testid="composer-subject"
-        />
+        <div className="email-fields">
+          <input
+            className="subject"
+            placeholder="Subject"
+            aria-label="Email subject"
+            value={subjectValue}
+            onChange={(e) => setSubject(e.target.value)}
+            data-testid="composer-subject"
+          />
+          <input
+            className="cc"
+            type="text"
+            inputMode="email"
+            placeholder="Cc: name@example.com, …"
+            aria-label="Cc (comma-separated addresses)"
+            value={cc}
+            onChange={(e) => setCc(e.target.value)}
+            data-testid="composer-cc"
+          />
+        </div>
       )}
       {blocked && (
         <div className="disabled-reason" role="note" data-testid="composer-disabled-reason">

@@ -39,7 +39,11 @@ describe("multipartBody", () => {
     const sent = fd.getAll("files") as File[];
     expect(sent).toHaveLength(1);
     expect(sent[0]!.name).toBe("shot.png");
-    const reply = multipartBody({ text: "hi", private: false, channel: "email", subject: "Re: x" }, [file]);
+    const reply = multipartBody(
+      { text: "hi", private: false, channel: "email", subject: "Re: x", cc: ["a@example.org", "b@example.org"] },
+      [file],
+    );
     expect([reply.get("channel"), reply.get("subject"), reply.get("private")]).toEqual(["email", "Re: x", "false"]);
+    expect(reply.getAll("cc")).toEqual(["a@example.org", "b@example.org"]);
   });
 });

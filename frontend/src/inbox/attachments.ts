@@ -67,6 +67,8 @@ export interface OutgoingFields {
   private: boolean;
   channel?: Channel;
   subject?: string;
+  /** Email replies only: more recipients. */
+  cc?: string[];
   mentions?: ID[];
 }
 
@@ -77,6 +79,7 @@ export function multipartBody(fields: OutgoingFields, files: File[]): FormData {
   fd.append("private", fields.private ? "true" : "false");
   if (fields.channel) fd.append("channel", fields.channel);
   if (fields.subject) fd.append("subject", fields.subject);
+  for (const address of fields.cc ?? []) fd.append("cc", address);
   for (const id of fields.mentions ?? []) fd.append("mentions", String(id));
   for (const f of files) fd.append("files", f, f.name);
   return fd;

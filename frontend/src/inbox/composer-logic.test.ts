@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { LiveEvent, ReplyOptions } from "../api/types";
 import { contact, conv, msg } from "../test/fixtures";
 import {
+  ccAddresses,
   collidingReplies,
   defaultChannel,
   defaultSubject,
@@ -39,6 +40,11 @@ describe("composer logic", () => {
     const tl = [msg(1, { channel: "sms" }), msg(2, { channel: "email", subject: "Invoice" }), msg(3, { direction: "out", channel: "sms" })];
     expect(defaultChannel(opts, tl, conv(1))).toBe("email");
     expect(defaultSubject(tl)).toBe("Re: Invoice");
+  });
+
+  it("reads a pasted Cc list however it is separated", () => {
+    expect(ccAddresses(" a@x.org, b@y.org;c@z.org  d@w.org ,")).toEqual(["a@x.org", "b@y.org", "c@z.org", "d@w.org"]);
+    expect(ccAddresses("  ")).toEqual([]);
   });
 
   it("explains opt-outs", () => {

@@ -92,6 +92,11 @@ export function optOutReason(contact: Contact | null, channel: Channel): string 
   return null;
 }
 
+/** The Cc field as addresses: separated by commas, semicolons or spaces, as people paste them. */
+export function ccAddresses(input: string): string[] {
+  return input.split(/[\s,;]+/).filter(Boolean);
+}
+
 /** Default subject for an email reply: "Re: <last inbound email subject>". */
 export function defaultSubject(timeline: Message[]): string {
   for (let i = timeline.length - 1; i >= 0; i--) {
