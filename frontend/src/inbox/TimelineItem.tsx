@@ -2,7 +2,7 @@ import { memo, useMemo, useState } from "react";
 import type { Attachment, Message } from "../api/types";
 import { channelLabel, clockTime, duration, fileSize, fullTime } from "../ui/format";
 import { ChannelIcon, Icon, type IconName } from "../ui/icons";
-import { emailSrcDoc, hasRemoteImages } from "./email-html";
+import { emailFrameHeight, emailSrcDoc, hasRemoteImages, loadRemoteImages } from "./email-html";
 import { messageMentions, splitMentions } from "./mentions";
 
 const TICKS: Record<string, { icon: IconName; label: string }> = {
@@ -112,6 +112,7 @@ function EmailBody({ m }: { m: Message }) {
           className="email-html"
           sandbox=""
           srcDoc={srcDoc}
+          style={{ height: emailFrameHeight(m.text, remote ? loadRemoteImages(m.html) : m.html) }}
           title={`Email: ${m.subject || "message"}`}
           referrerPolicy="no-referrer"
           data-testid="email-html"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Attachment } from "../api/types";
-import { emailSrcDoc, hasRemoteImages, loadRemoteImages, resolveCidImages } from "./email-html";
+import { emailFrameHeight, emailSrcDoc, hasRemoteImages, loadRemoteImages, resolveCidImages } from "./email-html";
 
 const att = (id: number, over: Partial<Attachment> = {}): Attachment => ({
   id,
@@ -76,5 +76,19 @@ describe("cid images", () => {
     expect(emailSrcDoc(html, { c: 0 }, attachments, true)).toBe(
       '<meta name="referrer" content="no-referrer"><img src="/media/public/10:sig/f10.png"><img src="https://t.example/p.gif">',
     );
+  });
+});
+
+describe("email frame height", () => {
+  it("fits a one-line reply in one line, not a fixed box", () => {
+    expect(emailFrameHeight("Thanks!", "<p>Thanks!</p>")).toBe(64);
+  });
+
+  it("grows with the lines, block elements and images, up to a screenful", () => {
+    const long = Array.from({ length: 12 }, (_, i) => `Line ${i}`).join("\n");
+    expect(emailFrameHeight(long, "")).toBe(32 + 12 * 20);
+    expect(emailFrameHeight("x", "<p>a</p><p>b</p><p>c</p><img src=\"cid:logo\">")).toBe(32 + 3 * 20 + 150);
+    expect(emailFrameHeight("x", "<p>a</p><img data-remote-src=\"https://t.example/p.gif\">")).toBe(64);
+    expect(emailFrameHeight("y".repeat(80 * 100), "")).toBe(640);
   });
 });

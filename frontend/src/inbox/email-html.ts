@@ -98,3 +98,21 @@ export function emailSrcDoc(html: string, cidMap: unknown, attachments: Attachme
   // Remote hosts get no referrer (the inbox URL names the conversation).
   return remote ? `<meta name="referrer" content="no-referrer">${loadRemoteImages(out)}` : out;
 }
+
+/** Line-starting HTML elements: a rough count of the lines an email's HTML renders. */
+const BLOCK_TAG = /<(?:p|br|div|li|tr|h[1-6]|blockquote)\b/gi;
+const LINE_PX = 20;
+const IMAGE_PX = 150;
+
+/**
+ * A height for the sandboxed frame. Its opaque origin keeps the page from measuring what it shows,
+ * so the height comes from the message: a line per 80 characters or block element, a block per
+ * image shown (a blocked remote image is only its alt text), between one line and a tall screenful
+ * (the frame can still be dragged taller).
+ */
+export function emailFrameHeight(text: string, html: string): number {
+  const textLines = text.split("\n").reduce((n, line) => n + Math.max(1, Math.ceil(line.length / 80)), 0);
+  const htmlLines = (html.match(BLOCK_TAG) ?? []).length;
+  const images = (html.match(IMG_TAG) ?? []).filter((tag) => !/data-remote-src/i.test(tag)).length;
+  return Math.min(640, Math.max(64, 32 + Math.max(textLines, htmlLines) * LINE_PX + images * IMAGE_PX));
+}
