@@ -118,6 +118,14 @@ def valid_sid(value: str, name: str) -> str:
     return value
 
 
+def is_inbox_number(address: str, number: str) -> bool:
+    """Whether an inbox's address (however an admin typed it) is this E.164 number."""
+    try:
+        return address == number or normalize_phone(address) == number
+    except InvalidIdentity:
+        return False
+
+
 def valid_phone(value: str, name: str) -> str:
     """The parameter's phone number in E.164."""
     try:

@@ -49,18 +49,9 @@ def find_inbox(params, *, our_number_field: str) -> Inbox | None:
     except InvalidIdentity:
         return None
     for inbox in inboxes:
-        if _same_number(inbox.address, number) and inbox.credentials.get("account_sid") == account_sid:
+        if twilio_common.is_inbox_number(inbox.address, number) and inbox.credentials.get("account_sid") == account_sid:
             return inbox
     return None
-
-
-def _same_number(address: str, number: str) -> bool:
-    if address == number:
-        return True
-    try:
-        return normalize_phone(address) == number
-    except InvalidIdentity:
-        return False
 
 
 def empty_twiml() -> HttpResponse:

@@ -55,7 +55,7 @@ def find_inbox(params) -> Inbox | None:
         except InvalidIdentity:
             continue
         for inbox in inboxes:
-            if _same_number(inbox.address, number):
+            if twilio_common.is_inbox_number(inbox.address, number):
                 return inbox
         if params.get(field):
             return None  # a number that is not one of ours
@@ -66,13 +66,6 @@ def find_inbox(params) -> Inbox | None:
         if inbox_id:
             return next(i for i in inboxes if i.pk == inbox_id)
     return inboxes[0] if len(inboxes) == 1 else None
-
-
-def _same_number(address: str, number: str) -> bool:
-    try:
-        return address == number or normalize_phone(address) == number
-    except InvalidIdentity:
-        return False
 
 
 def _verified_inbox(request):
