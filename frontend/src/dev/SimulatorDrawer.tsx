@@ -10,6 +10,7 @@ import {
   type SimulatorOptions,
   defaultOptions,
   fieldLabel,
+  inboxChannel,
   simulatePayload,
   visibleFields,
 } from "./simulator-logic";
@@ -104,7 +105,7 @@ export default function SimulatorDrawer({ channels, onClose }: { channels: Simul
           >
             {names.map((n) => (
               <option key={n} value={n}>
-                {channelLabel(n)}
+                {channelLabel(inboxChannel(n))}
               </option>
             ))}
           </select>
@@ -132,7 +133,7 @@ export default function SimulatorDrawer({ channels, onClose }: { channels: Simul
         ))}
         <div className="drawer-actions">
           <button type="submit" className="primary" disabled={sending || !channel} data-testid="simulator-send">
-            {sending ? "Sending…" : `Send as customer via ${channelLabel(channel)}`}
+            {sending ? "Sending…" : `Send as customer via ${channelLabel(inboxChannel(channel))}`}
           </button>
         </div>
       </form>

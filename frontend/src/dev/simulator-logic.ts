@@ -57,10 +57,17 @@ export function visibleFields(fields: string[]): string[] {
   return [...shown].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
+/** The inbox channel a simulator posts to, where its name differs (`simulate google`). */
+const INBOX_CHANNEL: Record<string, string> = { google: "google_business" };
+
+export function inboxChannel(simulator: string): string {
+  return INBOX_CHANNEL[simulator] ?? simulator;
+}
+
 /** Initial values: the channel's defaults, the address of an existing inbox of that channel, a sample text. */
 export function defaultOptions(channel: string, fields: string[], inboxes: Inbox[], sample = 0): SimulatorOptions {
   const base = DEFAULTS[channel] ?? {};
-  const inbox = inboxes.find((i) => i.channel === channel && i.address);
+  const inbox = inboxes.find((i) => i.channel === inboxChannel(channel) && i.address);
   const out: SimulatorOptions = {};
   for (const f of visibleFields(fields)) {
     if (f === "to" && inbox) out[f] = inbox.address;

@@ -29,6 +29,9 @@ describe("simulator logic", () => {
     expect(defaultOptions("email", CHANNELS.email, [])).toMatchObject({ sender: "alice@example.org", to: "" });
     expect(defaultOptions("simulator", CHANNELS.simulator, inboxes).to).toBe("support");
     expect(defaultOptions("simulator", CHANNELS.simulator, inboxes).text).not.toBe("");
+    // `simulate google` posts to a google_business inbox.
+    const google: Inbox = { id: 3, name: "Google", channel: "google_business", address: "brands/1/agents/2", team: null };
+    expect(defaultOptions("google", ["sender", "to", "text"], [...inboxes, google]).to).toBe("brands/1/agents/2");
   });
 
   it("sends only the channel's visible options, trimmed", () => {
