@@ -144,3 +144,27 @@ def test_list_filters_by_inbox_assignee_and_channel_and_resets(signed_in, admin,
     expect(page.get_by_test_id("assignee-filter")).to_have_value("")
     expect(page.get_by_test_id("channel-filter")).to_have_value("")
     expect(page.get_by_test_id("view-tab-all")).to_have_attribute("aria-selected", "true")  # the view stays
+
+
+def test_resolving_offers_an_undo_that_puts_back_the_snooze(signed_in, agent, inbox, customer):
+    customer(inbox, "Any news on my refund?")
+    conversation = Conversation.objects.get()
+    snoozed_until = datetime.now(UTC) + timedelta(days=2)
+    off_loop(update_conversation, conversation, agent, status="snoozed", snoozed_until=snoozed_until)
+    page = signed_in(agent, f"/conversations/{conversation.pk}")
+    expect(item_with_text(page, "news on my refund")).to_be_visible()
+
+    with page.expect_response(is_patch(conversation)):
+        page.get_by_test_id("resolve-button").click()
+    toast = page.get_by_test_id("info-toast")
+    expect(toast).to_contain_text("Resolved")
+    screenshot(page, "resolve-undo-toast")
+    conversation.refresh_from_db()
+    assert conversation.status == "resolved"
+
+    with page.expect_response(is_patch(conversation)):
+        toast.get_by_test_id("toast-action").click()
+    expect(toast).to_have_count(0)
+    expect(page.get_by_test_id("resolve-button")).to_be_visible()
+    conversation.refresh_from_db()
+    assert conversation.status == "snoozed" and conversation.snoozed_until == snoozed_until

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import type { Conversation, ConversationStatus, Priority } from "../api/types";
 import { fullTime } from "../ui/format";
-import { patchConversation } from "./actions";
+import { patchConversation, resolveConversation } from "./actions";
 import { useMeta } from "./meta";
 import { Icon } from "../ui/icons";
 import { onCommand } from "../ui/commands";
@@ -124,7 +124,7 @@ export function ConversationActions({ conversation: c }: { conversation: Convers
         </div>
       </details>
       {c.status !== "resolved" ? (
-        <button className="primary" onClick={() => void patchConversation(c.id, { status: "resolved" })} data-testid="resolve-button" title="Resolve (e)">
+        <button className="primary" onClick={() => void resolveConversation(c)} data-testid="resolve-button" title="Resolve (e)">
           <Icon name="check" /> Resolve
         </button>
       ) : (

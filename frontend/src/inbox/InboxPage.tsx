@@ -4,7 +4,7 @@ import { inboxStore, sendPresence, useInbox } from "../live";
 import { runCommand } from "../ui/commands";
 import { navigate } from "../ui/router";
 import { useMediaQuery } from "../ui/useMediaQuery";
-import { loadContact, loadList, loadTimeline, markRead, openConversation, patchConversation } from "./actions";
+import { loadContact, loadList, loadTimeline, markRead, openConversation, resolveConversation } from "./actions";
 import { CONTACT_DRAWER_QUERY, ContactPanel } from "./ContactPanel";
 import { ConversationList } from "./ConversationList";
 import { ConversationView } from "./ConversationView";
@@ -99,7 +99,7 @@ export function InboxPage({ me, conversationId }: { me: Me; conversationId: numb
           break;
         case "e":
           if (!me.can_reply || !cur || cur.status === "resolved") return;
-          void patchConversation(cur.id, { status: "resolved" });
+          void resolveConversation(cur);
           break;
         case "a":
           if (!me.can_reply || !cur) return;

@@ -1,5 +1,5 @@
 import { ApiError, api, errorText } from "../api/client";
-import type { ConversationFilter, ConversationPatch, ID, Message, SendMessageBody } from "../api/types";
+import type { Conversation, ConversationFilter, ConversationPatch, ID, Message, SendMessageBody } from "../api/types";
 import { applyConversation, prependOlder, upsertMessage } from "../live/reducer";
 import { emptyTimeline } from "../live/state";
 import { inboxStore as store } from "../live/store";
@@ -151,6 +151,18 @@ export function patchConversation(id: ID, patch: ConversationPatch) {
     id,
     patch,
   );
+}
+
+/** Resolves a conversation, with an "Undo" that puts back the status it had (and its snooze). */
+export async function resolveConversation(c: Conversation) {
+  const before: ConversationPatch =
+    c.status === "snoozed" ? { status: "snoozed", snoozed_until: c.snoozed_until } : { status: c.status };
+  if (await patchConversation(c.id, { status: "resolved" })) {
+    showToast(`Resolved “${c.contact.name || `#${c.id}`}”.`, "info", 8000, {
+      label: "Undo",
+      run: () => void patchConversation(c.id, before),
+    });
+  }
 }
 
 /** Sends a reply or note; throws ApiError so the composer can show the message inline. */

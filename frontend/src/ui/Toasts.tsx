@@ -15,6 +15,18 @@ export function Toasts() {
           data-testid={t.kind === "error" ? "error-toast" : "info-toast"}
         >
           <span>{t.text}</span>
+          {t.action && (
+            <button
+              className="toast-action"
+              onClick={() => {
+                dismissToast(t.id);
+                t.action!.run();
+              }}
+              data-testid="toast-action"
+            >
+              {t.action.label}
+            </button>
+          )}
           <button className="link" aria-label="Dismiss" onClick={() => dismissToast(t.id)}>
             <Icon name="close" />
           </button>
