@@ -163,15 +163,20 @@ def conversation_rows(user) -> QuerySet[dict]:
 
     Plain rows rather than model instances: building six models per row (the conversation and what
     it shows of its contact, inbox, assignee, team and last message) cost twice the query itself."""
-    labels = (
+    return visible_conversations(user).values(
+        *CONVERSATION_ROW, unread_count=_unread_count(user), label_names=label_names()
+    )
+
+
+def label_names() -> Subquery:
+    """A conversation's label names joined by `LABEL_SEPARATOR` (NULL when it has none), inside the
+    query that reads the conversation: no second query for them."""
+    return Subquery(
         Conversation.labels.through.objects.filter(conversation=OuterRef("pk"))
         .order_by()
         .values("conversation")
         .annotate(names=StringAgg("label__name", Value(LABEL_SEPARATOR)))
         .values("names")
-    )
-    return visible_conversations(user).values(
-        *CONVERSATION_ROW, unread_count=_unread_count(user), label_names=Subquery(labels)
     )
 
 

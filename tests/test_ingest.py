@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from inbox.models import Contact, Conversation, Event, Message, Status
+from inbox.models import Contact, Conversation, Event, Label, Message, Status
 from inbox.services.identities import InvalidIdentity
 from inbox.services.ingest import record_inbound
 from tests.conftest import inbound
@@ -125,7 +125,18 @@ def test_ingest_query_budget(inbox, customer_writes):
     with CaptureQueriesContext(connection) as queries:
         record_inbound(inbound(inbox, "+15558675310", "second", kind="phone"))
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) <= 8, "\n".join(s[:120] for s in statements)
+    # inbox, identity (locked), retry check, conversation (with its labels), message, conversation, event
+    assert len(statements) <= 7, "\n".join(s[:120] for s in statements)
+
+
+def test_the_event_of_a_message_shows_its_conversations_labels(inbox, customer_writes):
+    first = customer_writes(inbox, "kim", "first")
+    first.conversation.labels.set([Label.objects.create(name="vip"), Label.objects.create(name="billing")])
+    second = customer_writes(inbox, "kim", "second")
+    assert second.conversation_id == first.conversation_id
+    event = Event.objects.filter(type="message.created").latest("id")
+    assert event.data["message"]["id"] == second.pk
+    assert event.data["conversation"]["labels"] == ["billing", "vip"]
 
 
 def test_nameless_customer_is_called_by_their_number_until_a_name_arrives(inbox, customer_writes):

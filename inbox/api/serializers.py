@@ -217,7 +217,11 @@ class ConversationSerializer(serializers.ModelSerializer):
                 value = None if value is None else getattr(value, name)
             row[path] = value
         row["unread_count"] = self.get_unread_count(conversation)
-        row["label_names"] = LABEL_SEPARATOR.join(self.get_labels(conversation))
+        # Read with `selectors.label_names()` (ingest does), or from the labels themselves.
+        row["label_names"] = (
+            conversation.label_names if hasattr(conversation, "label_names")
+            else LABEL_SEPARATOR.join(self.get_labels(conversation))
+        )
         return row
 
 

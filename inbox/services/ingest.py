@@ -25,6 +25,7 @@ from inbox.models import (
     Message,
     Status,
 )
+from inbox.selectors import label_names
 from inbox.services.contacts import resolve_contact
 from inbox.services.events import record_conversation_event, record_message_event
 
@@ -149,6 +150,7 @@ def _pick_conversation(
     conversations = (
         Conversation.objects.filter(contact=contact)
         .select_related("team", "assignee")
+        .annotate(label_names=label_names())  # the events show them
         .order_by("-last_message_at", "-id")
     )
     conversation = thread if thread is not None and thread.contact_id == contact.pk else None
