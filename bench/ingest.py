@@ -135,7 +135,8 @@ def run(args) -> dict:
         asyncio.run(fire(server.url, baseline_requests(WARMUP, "/bench/baseline/", hooks), args.concurrency))
         asyncio.run(fire(server.url, baseline_requests(WARMUP, "/bench/baseline-django/", hooks), args.concurrency))
 
-        mode = "recorded in the request" if args.inline else f"worker concurrency {args.worker_concurrency}"
+        mode = "recorded in the request" if args.inline else (
+            f"worker concurrency {args.worker_concurrency} at nice {args.worker_nice}")
         print(f"ingest: {args.n} {factory.channel} webhooks, {args.concurrency} in flight, "
               f"{senders} senders, {args.rounds} interleaved rounds, {mode} ...", flush=True)
         # Interleaved rounds, so a neighbour's load on this machine hits every side alike.
