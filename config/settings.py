@@ -266,6 +266,8 @@ TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").rstrip("/") or (
     PUBLIC_BASE_URL + "/simulator/twilio" if HERON_FAKE_PROVIDERS else ""
 )
 # Google APIs (docs/google.md); unset → Google's own hosts. Tests point them at a local fake.
-GOOGLE_BUSINESS_MESSAGES_API_BASE_URL = os.environ.get("GOOGLE_BUSINESS_MESSAGES_API_BASE_URL", "").rstrip("/")
+GOOGLE_BUSINESS_MESSAGES_API_BASE_URL = os.environ.get("GOOGLE_BUSINESS_MESSAGES_API_BASE_URL", "").rstrip("/") or (
+    PUBLIC_BASE_URL + "/simulator/google" if HERON_FAKE_PROVIDERS else ""
+)
 GOOGLE_BUSINESS_PROFILE_API_BASE_URL = os.environ.get("GOOGLE_BUSINESS_PROFILE_API_BASE_URL", "").rstrip("/")
 GOOGLE_REVIEWS_PAGE_SIZE = int(os.environ.get("GOOGLE_REVIEWS_PAGE_SIZE", "50"))

@@ -32,6 +32,8 @@ urlpatterns = [
     path("webhooks/", include("channels_adapters.urls")),
     path("healthz", health),
     path("media/public/<str:token>/<str:filename>", serve_public_media, name="public-media"),
-    *([path("simulator/twilio/", include("channels_adapters.simulator.fake_twilio"))] if settings.HERON_FAKE_PROVIDERS else []),
+    *([path("simulator/twilio/", include("channels_adapters.simulator.fake_twilio")),
+       path("simulator/google/", include("channels_adapters.simulator.fake_google"))]
+      if settings.HERON_FAKE_PROVIDERS else []),
     re_path(r"^(?!api/|admin/|webhooks/|anymail/|ws/|static/|media/).*$", web_inbox),
 ]

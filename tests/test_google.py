@@ -444,3 +444,33 @@ def test_reviews_poll_error_keeps_the_cursor_and_reports(reviews_inbox, settings
     assert result.error and result.stored == 0
     reviews_inbox.refresh_from_db()
     assert "reviews_cursor" not in reviews_inbox.settings
+
+
+def test_make_run_demo_replies_go_out_through_its_own_fake_google(server, support, agent):
+    """`make run` mounts /simulator/google/ (HERON_FAKE_PROVIDERS): a demo inbox's reply goes through the
+    real sender and google-auth's JWT grant to it, offline."""
+    import httpx
+    from rest_framework.authtoken.models import Token
+
+    from tests.support.waiting import wait_for
+
+    inbox = Inbox(name="Demo Google", channel="google_business", address=google_demo.DEMO_AGENT, team=support)
+    inbox.credentials = google_demo.demo_credentials(server.url)
+    inbox.save()
+    body = json.dumps({**user_message(), "agent": google_demo.DEMO_AGENT}).encode()
+    signature = x_goog_signature(body, key=inbox.credentials["partner_key"])
+    assert httpx.post(server.url + WEBHOOK, content=body, timeout=10,
+                      headers={"Content-Type": "application/json", "X-Goog-Signature": signature}).status_code == 200
+    conversation = Conversation.objects.get(contact__identities__value=CONVERSATION_ID)
+
+    token = Token.objects.get_or_create(user=agent)[0].key
+    response = httpx.post(f"{server.url}/api/v1/conversations/{conversation.pk}/messages/", timeout=30,
+                          json={"text": "We open at 10 on Sunday."}, headers={"Authorization": f"Token {token}"})
+    assert response.status_code == 201, response.text
+    reply = wait_for(lambda: Message.objects.filter(pk=response.json()["id"], status="sent").first())
+    assert reply and reply.external_id == f"heron-{reply.pk}", Message.objects.get(pk=response.json()["id"]).error_message
+
+    # The fake checks what Google checks: a grant must be signed by a service account it knows.
+    forged = httpx.post(server.url + "/simulator/google/token", timeout=10,
+                        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "a.b.c"})
+    assert forged.status_code == 400 and forged.json()["error"] == "invalid_grant"
