@@ -179,7 +179,7 @@ class Server(_Process):
     """
 
     def __init__(self, database_url: str, redis_url: str, *, name: str, app: str = "bench.baseline_asgi:app",
-                 **env_overrides: str):
+                 workers: int = 1, **env_overrides: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/inbox/"
@@ -189,7 +189,7 @@ class Server(_Process):
         )
         super().__init__(
             [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", "1", "--log-level", "warning", "--no-access-log"],
+             "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
             env, name,
         )
         self._wait_ready()

@@ -1,13 +1,14 @@
 """Email ingest throughput: signed Postmark inbound webhooks (raw MIME) end to end, with threading.
 
 Fresh database, an email inbox created through `POST /api/v1/inboxes/`, Heron as production runs
-it: one uvicorn process serving Heron's ASGI app and one Celery worker (`--worker-concurrency`
-processes, at `--worker-nice 10` as the README recommends on a shared machine) on Redis. The webhook is answered once anymail has validated it and the raw MIME is
-stored; the worker parses, threads and records it. `--inline` records in the request instead
-(Celery eager). N multipart emails (text + HTML; every
-third one a reply, with In-Reply-To/References, to an email of the same customer that Heron has
-already answered 200 for) are posted to `/anymail/postmark/inbound/` with HTTP basic auth
-(ANYMAIL WEBHOOK_SECRET), `--concurrency` in flight over keep-alive connections (httpx).
+it: uvicorn (`--uvicorn-workers 2`, one per CPU here) serving Heron's ASGI app and one Celery worker
+(`--worker-concurrency` processes, at `--worker-nice 10` as the README recommends on a shared
+machine) on Redis. The webhook is answered once anymail has validated it and the raw MIME is stored;
+the worker parses, threads and records it. `--inline` records in the request instead (Celery eager).
+N multipart emails (text + HTML; every third one a reply, with In-Reply-To/References, to an email
+of the same customer that Heron has already answered 200 for) are posted to
+`/anymail/postmark/inbound/` with HTTP basic auth (ANYMAIL WEBHOOK_SECRET), `--concurrency` in
+flight over keep-alive connections (httpx).
 
     python -m bench.email_ingest [--n 1000] [--concurrency 16] [--quick] [--inline]
 
@@ -354,7 +355,8 @@ def run(args) -> dict:
     mails = plan(args.n, seed=42)
     sample = plan(SAMPLE + 1, seed=7, first_position=200_000, customers=SAMPLE, tag="sample")
     load: list[float] = []
-    with Server(db_url, redis_url, name="email_ingest", app="config.asgi:application", **env) as server, \
+    with Server(db_url, redis_url, name="email_ingest", app="config.asgi:application",
+                workers=args.uvicorn_workers, **env) as server, \
             contextlib.ExitStack() as stack:
         worker = None
         if not args.inline:
@@ -473,6 +475,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=None, help="emails to send (default 1000, --quick 200)")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--uvicorn-workers", type=int, default=2,
+                        help="uvicorn processes (production runs several)")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--worker-nice", type=int, default=10,
                         help="run the worker at this CPU niceness (README: taking webhooks comes first)")

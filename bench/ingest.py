@@ -1,7 +1,7 @@
 """Ingest throughput: signed inbound SMS webhooks end to end vs one bare INSERT per request.
 
-Fresh database, Heron as production runs it: one uvicorn process serving bench.baseline_asgi:app
-(Heron plus the baseline endpoints) and one Celery worker (`--worker-concurrency` processes) on
+Fresh database, Heron as production runs it: uvicorn (`--uvicorn-workers 2`, one per CPU here)
+serving bench.baseline_asgi:app (Heron plus the baseline endpoints) and one Celery worker (`--worker-concurrency` processes) on
 Redis, channels-redis publishing every event. The worker shares the machine at a lower CPU
 priority (`--worker-nice 10`), as the README recommends, so taking webhooks comes first. The webhook is answered once stored and checked; the
 worker records the message (inbox/services/raw_events.py). The load generator keeps
@@ -116,7 +116,8 @@ def run(args) -> dict:
     admin_token = create_user(db_url, "bench@x", "admin")
     env = {"DB_CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}
     env["CELERY_TASK_ALWAYS_EAGER"] = "1" if args.inline else "0"
-    with Server(db_url, redis_url, name="ingest", **env) as server, contextlib.ExitStack() as stack:
+    with Server(db_url, redis_url, name="ingest", workers=args.uvicorn_workers, **env) as server, \
+            contextlib.ExitStack() as stack:
         worker = None
         if not args.inline:
             worker = stack.enter_context(Worker(db_url, redis_url, name="ingest-worker",
@@ -135,8 +136,8 @@ def run(args) -> dict:
         asyncio.run(fire(server.url, baseline_requests(WARMUP, "/bench/baseline/", hooks), args.concurrency))
         asyncio.run(fire(server.url, baseline_requests(WARMUP, "/bench/baseline-django/", hooks), args.concurrency))
 
-        mode = "recorded in the request" if args.inline else (
-            f"worker concurrency {args.worker_concurrency} at nice {args.worker_nice}")
+        mode = f"{args.uvicorn_workers} uvicorn workers, " + ("recorded in the request" if args.inline else (
+            f"Celery worker concurrency {args.worker_concurrency} at nice {args.worker_nice}"))
         print(f"ingest: {args.n} {factory.channel} webhooks, {args.concurrency} in flight, "
               f"{senders} senders, {args.rounds} interleaved rounds, {mode} ...", flush=True)
         # Interleaved rounds, so a neighbour's load on this machine hits every side alike.
@@ -256,6 +257,8 @@ def parse_args(argv=None):
     parser.add_argument("--n", type=int, default=None, help="webhooks to send (default 1500, --quick 300)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved Heron/baseline rounds")
+    parser.add_argument("--uvicorn-workers", type=int, default=2,
+                        help="uvicorn processes serving Heron and the baseline alike (production runs several)")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--worker-nice", type=int, default=10,
                         help="run the worker at this CPU niceness (README: taking webhooks comes first)")
