@@ -525,3 +525,27 @@ def test_admin_creates_sms_inbox_and_gets_webhook_urls(client_for, admin):
     }
     assert "credentials" not in response.json()
     assert Inbox.objects.get(pk=response.json()["id"]).credentials["auth_token"] == AUTH_TOKEN
+
+
+def test_inbox_lookup_reads_only_the_number_asked_for(db, support):
+    """With many numbers, a webhook must not read and decrypt every SMS inbox: one indexed query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from channels_adapters.twilio_sms.webhooks import find_inbox
+
+    for i in range(20):
+        other = Inbox(name=f"Line {i}", channel="sms", address=f"+1501712{3000 + i}", team=support)
+        other.credentials = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
+        other.save()
+    typed = Inbox(name="Typed by hand", channel="sms", address="+1 (628) 555-0199", team=support)
+    typed.credentials = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
+    typed.save()
+    wanted = Inbox.objects.get(address="+15017123007")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert find_inbox({"AccountSid": ACCOUNT_SID, "To": "+15017123007"}, our_number_field="To") == wanted
+    assert len(queries) == 1
+    # An address typed another way is still found, by comparing normalized numbers.
+    assert find_inbox({"AccountSid": ACCOUNT_SID, "To": "+16285550199"}, our_number_field="To") == typed
+    assert find_inbox({"AccountSid": "AC" + "f" * 32, "To": "+15017123007"}, our_number_field="To") is None

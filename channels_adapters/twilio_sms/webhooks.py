@@ -35,18 +35,26 @@ def find_inbox(params, *, our_number_field: str) -> Inbox | None:
     """The SMS inbox a Twilio request is for: by MessagingServiceSid, else by AccountSid + our number.
 
     `our_number_field` is "To" for inbound messages and "From" for status callbacks of our sends.
-    Credentials are encrypted, so matching happens here rather than in SQL (inboxes are few).
+    Credentials are encrypted, so SIDs are compared here rather than in SQL. An inbox stored under
+    its E.164 number is found by an indexed query; only a request for a messaging service, or for a
+    number typed another way, reads and decrypts every SMS inbox.
     """
     account_sid = params.get("AccountSid", "")
     service_sid = params.get("MessagingServiceSid", "")
+    try:
+        number = normalize_phone(params.get(our_number_field, ""))
+    except InvalidIdentity:
+        number = ""
+    if number and not service_sid:
+        for inbox in Inbox.objects.filter(channel=CHANNEL, address=number):
+            if inbox.credentials.get("account_sid") == account_sid:
+                return inbox
     inboxes = list(Inbox.objects.filter(channel=CHANNEL).order_by("id"))
     if service_sid:
         for inbox in inboxes:
             if inbox.credentials.get("messaging_service_sid") == service_sid:
                 return inbox
-    try:
-        number = normalize_phone(params.get(our_number_field, ""))
-    except InvalidIdentity:
+    if not number:
         return None
     for inbox in inboxes:
         if twilio_common.is_inbox_number(inbox.address, number) and inbox.credentials.get("account_sid") == account_sid:
