@@ -408,3 +408,18 @@ def test_fast_conversation_shape_matches_declared_fields(client_for, admin, agen
     generic = drf.ModelSerializer.to_representation(serializer, conversation)
     assert fast == dict(generic)
     assert fast["assignee"]["name"] == "Ana Agent" and fast["snoozed_until"] == "2030-01-01T00:00:00Z"
+
+
+def test_a_phone_inbox_keeps_its_number_in_e164(client_for, admin):
+    api = client_for(admin)
+    created = api.post("/api/v1/inboxes/", {"name": "Line", "channel": "sms", "address": "+1 (501) 712-2661",
+                                            "credentials": {"account_sid": "AC" + "1" * 32, "auth_token": "t"}},
+                       format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["address"] == "+15017122661"
+    refused = api.post("/api/v1/inboxes/", {"name": "Bad", "channel": "voice", "address": "not a number"},
+                       format="json")
+    assert refused.status_code == 400 and "address" in refused.json()
+    email = api.post("/api/v1/inboxes/", {"name": "Mail", "channel": "email", "address": "Help@Example.org"},
+                     format="json")
+    assert email.status_code == 201 and email.json()["address"] == "Help@Example.org"  # not a phone: as typed

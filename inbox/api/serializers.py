@@ -12,6 +12,7 @@ from inbox.models import (
     Contact,
     Conversation,
     Identity,
+    IdentityKind,
     Inbox,
     Label,
     Message,
@@ -21,6 +22,7 @@ from inbox.models import (
 )
 from inbox.public_media import inline_image_url
 from inbox.selectors import CONVERSATION_ROW, LABEL_SEPARATOR
+from inbox.services.identities import CHANNEL_IDENTITY_KIND, InvalidIdentity, normalize_phone
 
 User = get_user_model()
 
@@ -388,3 +390,13 @@ class InboxSerializer(serializers.ModelSerializer):
         from inbox.services.inboxes import webhook_urls_for
 
         return webhook_urls_for(inbox)
+
+    def validate(self, attrs):
+        """A phone inbox's number is kept in E.164, the form providers send: webhooks find it by it."""
+        channel = attrs.get("channel", getattr(self.instance, "channel", ""))
+        if "address" in attrs and CHANNEL_IDENTITY_KIND.get(channel) == IdentityKind.PHONE:
+            try:
+                attrs["address"] = normalize_phone(attrs["address"])
+            except InvalidIdentity as exc:
+                raise serializers.ValidationError({"address": str(exc)}) from None
+        return attrs
