@@ -6,6 +6,7 @@ Django up in-process (on its own database) to count queries.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -240,6 +241,36 @@ def wait_until_recorded(db_url: str, inbox_id: int, expected: int, timeout: floa
                 return time.perf_counter() - start
             time.sleep(0.02)
     raise BenchError(f"the worker did not record {expected} webhooks within {timeout} s")
+
+
+def add_production_arguments(parser) -> None:
+    """How the throughput benchmarks run Heron: uvicorn processes taking webhooks, a Celery worker
+    recording them (README, Production)."""
+    parser.add_argument("--uvicorn-workers", type=int, default=2,
+                        help="uvicorn processes serving Heron (and the baseline), one per CPU here")
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="the worker's CPU niceness (README: taking webhooks comes first on a shared machine)")
+    parser.add_argument("--inline", action="store_true", help="record in the request (Celery eager), no worker")
+
+
+def production_mode(args) -> str:
+    recording = "recorded in the request" if args.inline else (
+        f"recorded by a Celery worker (concurrency {args.worker_concurrency}, nice {args.worker_nice})")
+    return f"{args.uvicorn_workers} uvicorn worker(s), {recording}"
+
+
+@contextlib.contextmanager
+def production_stack(database_url: str, redis_url: str, args, *, name: str, **server_options):
+    """(server, worker or None) as `add_production_arguments` describe them; both stopped afterwards."""
+    server_options.setdefault("CELERY_TASK_ALWAYS_EAGER", "1" if args.inline else "0")
+    with Server(database_url, redis_url, name=name, workers=args.uvicorn_workers, **server_options) as server:
+        if args.inline:
+            yield server, None
+            return
+        with Worker(database_url, redis_url, name=f"{name}-worker", concurrency=args.worker_concurrency,
+                    public_url=server.url, nice=args.worker_nice) as worker:
+            yield server, worker
 
 
 # ----------------------------------------------------------------------------- numbers

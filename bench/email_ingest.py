@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import json
 import os
 import random
@@ -52,9 +51,8 @@ import psycopg  # noqa: E402
 from bench.common import (  # noqa: E402
     SECRET_KEY,
     BenchError,
-    Server,
-    Worker,
     add_common_arguments,
+    add_production_arguments,
     create_user,
     drop_database,
     fresh_database,
@@ -62,6 +60,8 @@ from bench.common import (  # noqa: E402
     ms,
     percentile,
     pg_conninfo,
+    production_mode,
+    production_stack,
     require_env,
     run_main,
     table,
@@ -348,21 +348,15 @@ def run(args) -> dict:
     admin_token = create_user(db_url, "bench@x", "admin")
     secret = f"heron-bench:{secrets.token_urlsafe(24)}"
     auth = "Basic " + base64.b64encode(secret.encode()).decode()
-    env = {"ANYMAIL_WEBHOOK_SECRET": secret, "CELERY_TASK_ALWAYS_EAGER": "1" if args.inline else "0"}
+    env = {"ANYMAIL_WEBHOOK_SECRET": secret}
     if args.conn_max_age is not None:
         env["DB_CONN_MAX_AGE"] = str(args.conn_max_age)
     warm = plan(WARMUP, seed=1, first_position=100_000, customers=WARMUP, tag="warm")
     mails = plan(args.n, seed=42)
     sample = plan(SAMPLE + 1, seed=7, first_position=200_000, customers=SAMPLE, tag="sample")
     load: list[float] = []
-    with Server(db_url, redis_url, name="email_ingest", app="config.asgi:application",
-                workers=args.uvicorn_workers, **env) as server, \
-            contextlib.ExitStack() as stack:
-        worker = None
-        if not args.inline:
-            worker = stack.enter_context(Worker(db_url, redis_url, name="email_ingest-worker",
-                                                concurrency=args.worker_concurrency, public_url=server.url,
-                                                nice=args.worker_nice))
+    with production_stack(db_url, redis_url, args, name="email_ingest", app="config.asgi:application",
+                          **env) as (server, worker):
         inbox = create_inbox(server.url, admin_token)
         check_auth_enforced(server.url, warm[0])
         with psycopg.connect(pg_conninfo(db_url)) as conn:
@@ -414,8 +408,7 @@ def run(args) -> dict:
         "concurrency": args.concurrency,
         "path": f"POST {PATH} (Postmark inbound JSON with RawEmail, HTTP basic auth)",
         "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default",
-        "mode": "recorded in the request" if args.inline else (
-            f"deferred, worker concurrency {args.worker_concurrency}, worker at nice {args.worker_nice}"),
+        "mode": production_mode(args),
         "http": http,
         "rate": rate,
         "cpu_ms_per_email": {side: round(value, 2) for side, value in cpu_ms.items()},
@@ -475,12 +468,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=None, help="emails to send (default 1000, --quick 200)")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--uvicorn-workers", type=int, default=2,
-                        help="uvicorn processes (production runs several)")
-    parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--worker-nice", type=int, default=10,
-                        help="run the worker at this CPU niceness (README: taking webhooks comes first)")
-    parser.add_argument("--inline", action="store_true", help="record in the request (Celery eager)")
+    add_production_arguments(parser)
     add_common_arguments(parser, DB_NAME)
     args = parser.parse_args(argv)
     if args.n is None:

@@ -1,11 +1,12 @@
 """Ingest throughput: signed inbound SMS webhooks end to end vs one bare INSERT per request.
 
 Fresh database, Heron as production runs it: uvicorn (`--uvicorn-workers 2`, one per CPU here)
-serving bench.baseline_asgi:app (Heron plus the baseline endpoints) and one Celery worker (`--worker-concurrency` processes) on
-Redis, channels-redis publishing every event. The worker shares the machine at a lower CPU
-priority (`--worker-nice 10`), as the README recommends, so taking webhooks comes first. The webhook is answered once stored and checked; the
-worker records the message (inbox/services/raw_events.py). The load generator keeps
-`--concurrency` requests in flight over keep-alive connections (httpx).
+serving bench.baseline_asgi:app (Heron plus the baseline endpoints) and one Celery worker
+(`--worker-concurrency` processes) on Redis, channels-redis publishing every event. The worker
+shares the machine at a lower CPU priority (`--worker-nice 10`), as the README recommends, so
+taking webhooks comes first. The webhook is answered once stored and checked; the worker records
+the message (inbox/services/raw_events.py). The load generator keeps `--concurrency` requests in
+flight over keep-alive connections (httpx).
 
 Two Heron figures, side by side:
 - accepted: webhooks answered per second (what the provider sees), while the worker records the
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
 import time
 from pathlib import Path
@@ -37,9 +37,8 @@ import psycopg  # noqa: E402
 
 from bench.common import (  # noqa: E402
     BASELINE_TABLE,
-    Server,
-    Worker,
     add_common_arguments,
+    add_production_arguments,
     create_user,
     drop_database,
     fresh_database,
@@ -47,6 +46,8 @@ from bench.common import (  # noqa: E402
     ms,
     percentile,
     pg_conninfo,
+    production_mode,
+    production_stack,
     require_env,
     run_main,
     table,
@@ -115,14 +116,7 @@ def run(args) -> dict:
     db_url = fresh_database(server_url, DB_NAME)
     admin_token = create_user(db_url, "bench@x", "admin")
     env = {"DB_CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}
-    env["CELERY_TASK_ALWAYS_EAGER"] = "1" if args.inline else "0"
-    with Server(db_url, redis_url, name="ingest", workers=args.uvicorn_workers, **env) as server, \
-            contextlib.ExitStack() as stack:
-        worker = None
-        if not args.inline:
-            worker = stack.enter_context(Worker(db_url, redis_url, name="ingest-worker",
-                                       concurrency=args.worker_concurrency, public_url=server.url,
-                                                nice=args.worker_nice))
+    with production_stack(db_url, redis_url, args, name="ingest", **env) as (server, worker):
         factory = WebhookFactory(server.url, admin_token)
         if factory.note:
             print(f"NOTE: {factory.note}", flush=True)
@@ -136,8 +130,7 @@ def run(args) -> dict:
         asyncio.run(fire(server.url, baseline_requests(WARMUP, "/bench/baseline/", hooks), args.concurrency))
         asyncio.run(fire(server.url, baseline_requests(WARMUP, "/bench/baseline-django/", hooks), args.concurrency))
 
-        mode = f"{args.uvicorn_workers} uvicorn workers, " + ("recorded in the request" if args.inline else (
-            f"Celery worker concurrency {args.worker_concurrency} at nice {args.worker_nice}"))
+        mode = production_mode(args)
         print(f"ingest: {args.n} {factory.channel} webhooks, {args.concurrency} in flight, "
               f"{senders} senders, {args.rounds} interleaved rounds, {mode} ...", flush=True)
         # Interleaved rounds, so a neighbour's load on this machine hits every side alike.
@@ -198,9 +191,7 @@ def run(args) -> dict:
         "n": args.n,
         "concurrency": args.concurrency,
         "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default (0)",
-        "mode": "inline" if args.inline else (
-            f"deferred, worker concurrency {args.worker_concurrency}"
-            + (f", worker at nice {args.worker_nice}" if args.worker_nice else "")),
+        "mode": production_mode(args),
         "heron": heron,
         "recorded": recorded,
         "recorded_ratio": round(recorded["rate"] / baseline["rate"], 3),
@@ -257,12 +248,7 @@ def parse_args(argv=None):
     parser.add_argument("--n", type=int, default=None, help="webhooks to send (default 1500, --quick 300)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved Heron/baseline rounds")
-    parser.add_argument("--uvicorn-workers", type=int, default=2,
-                        help="uvicorn processes serving Heron and the baseline alike (production runs several)")
-    parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--worker-nice", type=int, default=10,
-                        help="run the worker at this CPU niceness (README: taking webhooks comes first)")
-    parser.add_argument("--inline", action="store_true", help="record in the request (Celery eager)")
+    add_production_arguments(parser)
     add_common_arguments(parser, DB_NAME)
     args = parser.parse_args(argv)
     if args.n is None:
