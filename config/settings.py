@@ -202,6 +202,10 @@ HERON = {
     # (config/webhook_fast_path.py); 0 sends them through Django's handler like every other request.
     "WEBHOOK_FAST_PATH": env_bool("HERON_WEBHOOK_FAST_PATH", True),
     "WEBHOOK_THREADS": int(os.environ.get("HERON_WEBHOOK_THREADS", "4")),
+    # A process hands stored webhooks to workers at most once per interval, all that arrived
+    # meanwhile in one task (inbox/services/handoff.py): under load, fewer broker messages and
+    # cheaper recording for at most this much latency; none after a quiet spell.
+    "HANDOFF_INTERVAL_MS": float(os.environ.get("HERON_HANDOFF_INTERVAL_MS", "25")),
 }
 
 ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "heron:heron-dev-webhook-secret")}

@@ -41,14 +41,13 @@ def wake_snoozed_conversations() -> int:
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
-def process_raw_event_task(self, raw_event_id: int) -> None:
-    """A deferred webhook. A ValueError is the sender's fault and final; anything else (database
-    restarting, a bug fixed by a deploy) is retried with backoff, then left failed for replay."""
-    error = raw_events.process_queued_event(raw_event_id, is_retry=self.request.retries > 0)
-    if error is None or isinstance(error, ValueError):
-        return
-    if self.request.retries < settings.HERON["SEND_MAX_RETRIES"]:
-        raise self.retry(exc=error, countdown=_backoff(self.request.retries))
+def process_raw_events_task(self, raw_event_ids: list[int]) -> None:
+    """Deferred webhooks. A ValueError is the sender's fault and final; anything else (database
+    restarting, a bug fixed by a deploy) is retried with backoff for the events it hit, then left
+    failed for replay."""
+    failed = raw_events.process_queued_events(raw_event_ids, is_retry=self.request.retries > 0)
+    if failed and self.request.retries < settings.HERON["SEND_MAX_RETRIES"]:
+        raise self.retry(args=[failed], countdown=_backoff(self.request.retries))
 
 
 @shared_task

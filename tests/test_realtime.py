@@ -134,7 +134,7 @@ def test_reply_goes_through_a_real_celery_worker_and_status_comes_back_live(tran
             assert customer_webhook(server.url, inbox, "please reply").status_code == 204
             frame = receive_until(socket, is_message("please reply"), timeout=20)
             conversation_id = frame["data"]["conversation"]["id"]
-            assert "process_raw_event_task" in worker.output()
+            assert "process_raw_events_task" in worker.output()
             assert RawInboundEvent.objects.get(endpoint="simulator.inbound").result == "processed"
 
             response = httpx.post(f"{server.url}/api/v1/conversations/{conversation_id}/messages/",

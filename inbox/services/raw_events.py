@@ -3,8 +3,8 @@ and replaying what failed.
 
 A webhook whose answer does not depend on the outcome is *deferred*: the view stores it, runs the
 endpoint's cheap `check` (parsing, so a malformed body still gets its 4xx), answers, and a Celery
-task records it. The provider waits for one INSERT instead of the whole ingest, and a burst queues
-up on workers instead of timing out the provider. Events whose task never ran (broker down, worker
+task records it (a few at a time: inbox/services/handoff.py). The provider waits for one INSERT
+instead of the whole ingest, and a burst queues up on workers instead of timing out the provider. Events whose task never ran (broker down, worker
 lost) are picked up again by `process_stale_events`, so nothing stored is left unprocessed.
 """
 
@@ -13,10 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
+from django.db import close_old_connections
 from django.http import HttpRequest
 from django.utils import timezone
 
 from inbox.models import Inbox, RawInboundEvent
+from inbox.services.handoff import BatchedHandoff, process_handoff
 
 log = logging.getLogger("heron.raw")
 
@@ -104,14 +107,31 @@ def check_raw_event(raw: RawInboundEvent) -> ValueError | None:
 
 
 def defer_raw_event(raw: RawInboundEvent) -> None:
-    """Hand a stored, checked event to a worker; if the broker is unreachable, process it here."""
-    from inbox.tasks import process_raw_event_task
+    """Hand a stored, checked event to a worker (batched: inbox/services/handoff.py). With tasks
+    running inline (no Redis), process it now."""
+    from inbox.tasks import process_raw_events_task
 
-    try:
-        process_raw_event_task.delay(raw.pk)
-    except Exception:  # noqa: BLE001 - kombu raises many kinds; the provider must still get its answer
-        log.warning("could not queue raw event %s; processing it in the request", raw.pk, exc_info=True)
+    if process_raw_events_task.app.conf.task_always_eager:
         process_raw_event(raw)
+    else:
+        process_handoff(_start_handoff).submit(raw.pk)
+
+
+def _start_handoff() -> BatchedHandoff:
+    from inbox.tasks import process_raw_events_task
+
+    return BatchedHandoff(
+        lambda ids: process_raw_events_task.delay(ids), _process_in_this_process,
+        interval_seconds=settings.HERON["HANDOFF_INTERVAL_MS"] / 1000,
+    )
+
+
+def _process_in_this_process(raw_event_ids: list[int]) -> None:
+    """The broker is unreachable: the handoff thread records the events itself."""
+    try:
+        process_queued_events(raw_event_ids)
+    finally:
+        close_old_connections()
 
 
 def _record_outcome(raw: RawInboundEvent, error: Exception | None) -> None:
@@ -124,14 +144,19 @@ def _record_outcome(raw: RawInboundEvent, error: Exception | None) -> None:
     raw.save(update_fields=["result", "error", "attempts", "processed_at"])
 
 
-def process_queued_event(raw_event_id: int, *, is_retry: bool = False) -> Exception | None:
-    """The worker's side of a deferred event. One handled meanwhile (by the sweeper, or a replay)
-    is left alone; a retry takes the event its own earlier attempt marked failed."""
+def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -> list[int]:
+    """The worker's side of deferred events, in the order they arrived; returns the ids that failed
+    for a reason of ours (to retry). One handled meanwhile (by the sweeper, or a replay) is left
+    alone; a retry takes the events its own earlier attempt marked failed."""
     wanted = [RawInboundEvent.Result.PENDING]
     if is_retry:
         wanted.append(RawInboundEvent.Result.FAILED)
-    raw = RawInboundEvent.objects.filter(pk=raw_event_id, result__in=wanted).first()
-    return process_raw_event(raw) if raw is not None else None
+    failed = []
+    for raw in RawInboundEvent.objects.filter(pk__in=raw_event_ids, result__in=wanted).order_by("id"):
+        error = process_raw_event(raw)
+        if error is not None and not isinstance(error, ValueError):
+            failed.append(raw.pk)
+    return failed
 
 
 def process_stale_events(limit: int = 1000) -> int:

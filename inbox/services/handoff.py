@@ -1,0 +1,97 @@
+"""Handing stored webhooks to Celery workers a batch at a time.
+
+A deferred webhook is answered once its raw event is stored and checked. Publishing one Celery
+message per webhook from the request thread was a third of the request's CPU (kombu builds a
+client and a message for each). Instead, each process hands event ids to one background thread,
+which sends at most one task every `HANDOFF_INTERVAL_MS` with every id that arrived meanwhile. A
+webhook after a quiet spell goes out at once; under load a few webhooks share a broker message and
+the worker records them with one task and one fetch.
+
+Nothing is lost with the process: an id still in memory belongs to an event that is pending in the
+database, and the sweeper (`raw_events.process_stale_events`) picks it up.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+log = logging.getLogger("heron.raw")
+
+MAX_BATCH = 100
+# How long a process that exits waits for ids still queued (the sweeper recovers the rest).
+FLUSH_TIMEOUT_SECONDS = 5
+
+
+class BatchedHandoff:
+    """Collects ids on any thread; `send` gets them in batches, in the order they were submitted,
+    on one background thread, at most once every `interval_seconds`. If `send` raises, `fallback`
+    gets the same batch there."""
+
+    def __init__(self, send: Callable[[list[int]], None], fallback: Callable[[list[int]], None], *,
+                 interval_seconds: float):
+        self.send = send
+        self.fallback = fallback
+        self.interval_seconds = interval_seconds
+        self.last_sent = 0.0
+        self.pid = os.getpid()
+        self.ids: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self.pending = 0  # submitted, not yet sent or fallen back
+        self.idle = threading.Condition()
+        threading.Thread(target=self._run, name="heron-handoff", daemon=True).start()
+
+    def submit(self, event_id: int) -> None:
+        with self.idle:
+            self.pending += 1
+        self.ids.put(event_id)
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT_SECONDS) -> bool:
+        """Wait until everything submitted so far was handed over; False on timeout."""
+        with self.idle:
+            return self.idle.wait_for(lambda: self.pending == 0, timeout)
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            self.last_sent = time.monotonic()
+            try:
+                self.send(batch)
+            except Exception:  # noqa: BLE001 - kombu raises many kinds; the events must still be processed
+                log.warning("could not queue raw events %s; processing them here", batch, exc_info=True)
+                try:
+                    self.fallback(batch)
+                except Exception:  # noqa: BLE001 - they stay pending for the sweeper
+                    log.exception("processing raw events %s failed; the sweeper will retry them", batch)
+            with self.idle:
+                self.pending -= len(batch)
+                self.idle.notify_all()
+
+    def _next_batch(self) -> list[int]:
+        batch = [self.ids.get()]
+        deadline = self.last_sent + self.interval_seconds
+        while len(batch) < MAX_BATCH:
+            try:
+                batch.append(self.ids.get(timeout=max(deadline - time.monotonic(), 0)))
+            except queue.Empty:
+                break
+        return batch
+
+
+_handoff: BatchedHandoff | None = None
+_handoff_lock = threading.Lock()
+
+
+def process_handoff(make: Callable[[], BatchedHandoff]) -> BatchedHandoff:
+    """This process's handoff, started on first use (and again in a forked child: threads are not
+    inherited)."""
+    global _handoff
+    with _handoff_lock:
+        if _handoff is None or _handoff.pid != os.getpid():
+            _handoff = make()
+            atexit.register(_handoff.flush)
+        return _handoff
