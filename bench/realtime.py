@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,12 +35,15 @@ from bench.common import (  # noqa: E402
     Server,
     Worker,
     add_common_arguments,
+    busy_fraction,
     create_user,
     drop_database,
     fresh_database,
+    machine_cpu_ticks,
     machine_info,
     ms,
     percentile,
+    process_tree_cpu_seconds,
     require_env,
     run_main,
     table,
@@ -131,6 +135,11 @@ async def send_open_loop(server_url: str, hooks, rate: float, max_in_flight: int
             "achieved_rate": round(len(hooks) / max(scheduled, 1e-9), 1) if len(hooks) > 1 else None}
 
 
+def _load_generator_cpu_seconds(listeners) -> float:
+    """This process (the sender) and the socket-client processes."""
+    return time.process_time() + sum(process_tree_cpu_seconds(proc.pid) for proc, _ready, _server in listeners)
+
+
 def drain(counter, expected: int, grace: float) -> None:
     """Wait until the sockets have every event sent so far (a backlog must not spill into the next
     phase), at most 120 s; then `grace` seconds more for strays."""
@@ -215,10 +224,15 @@ def run(args) -> dict:
         if worker:
             processes["worker"] = worker
         cpu_before = {name: process.cpu_seconds() for name, process in processes.items()}
+        load_before = _load_generator_cpu_seconds(listeners)
+        machine_before = machine_cpu_ticks()
         sent = asyncio.run(send_open_loop(servers[0].url, hooks, args.rate, args.max_in_flight))
         drain(counter, args.clients * (len(warm) + len(hooks)), args.grace)
+        machine_busy = busy_fraction(machine_before, machine_cpu_ticks())
         cpu_ms = {name: round((process.cpu_seconds() - cpu_before[name]) * 1000 / len(hooks), 2)
                   for name, process in processes.items()}
+        cpu_ms["load generator (sender + socket clients)"] = round(
+            (_load_generator_cpu_seconds(listeners) - load_before) * 1000 / len(hooks), 2)
         low = None
         if args.low_rate:
             # The same path well below capacity: fan-out latency without a queue in front of it.
@@ -254,6 +268,7 @@ def run(args) -> dict:
         "saturated": saturated,
         "max_in_flight": args.max_in_flight,
         "cpu_ms_per_webhook": cpu_ms,
+        "machine_busy": machine_busy,
         "mode": "recorded in the request" if args.inline else f"Celery worker, concurrency {args.worker_concurrency}",
         "messages": len(hooks),
         "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default (0)",
@@ -290,6 +305,8 @@ def report(result: dict) -> str:
         f"target p99 <= {TARGET_P99_MS} ms at {result['rate']}/s: {'MET' if result['meets_target'] else 'NOT MET'}",
         "CPU ms per webhook (process tree, /proc): "
         + ", ".join(f"{name} {value}" for name, value in result.get("cpu_ms_per_webhook", {}).items()),
+        f"machine CPU busy while sending and draining: {result['machine_busy']:.0%} of {os.cpu_count()} CPUs "
+        "(PostgreSQL and Redis included)",
     ]
     if result["saturated"]:
         lines.append(f"FINDING: Heron on this machine could not take {result['rate']} webhooks/s "

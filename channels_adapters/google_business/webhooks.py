@@ -116,7 +116,7 @@ def parse_webhook(raw: RawInboundEvent):
 def process_webhook(raw: RawInboundEvent) -> str:
     parsed = parse_webhook(raw)
     if isinstance(parsed, InboundMessage):
-        result = record_inbound(parsed, received_at=raw.received_at)
+        result = record_inbound(parsed, received_at=raw.received_at, inbox=raw.inbox)
         return RawInboundEvent.Result.PROCESSED if result.created else RawInboundEvent.Result.DUPLICATE
     if isinstance(parsed, parse.Receipts):
         missing = [u.external_id for u in parsed.updates

@@ -41,7 +41,7 @@ def parse_inbound(raw: RawInboundEvent) -> InboundMessage:
 
 
 def process_inbound(raw: RawInboundEvent) -> str:
-    result = record_inbound(parse_inbound(raw), received_at=raw.received_at)
+    result = record_inbound(parse_inbound(raw), received_at=raw.received_at, inbox=raw.inbox)
     return RawInboundEvent.Result.PROCESSED if result.created else RawInboundEvent.Result.DUPLICATE
 
 

@@ -109,7 +109,7 @@ def parse_inbound(raw: RawInboundEvent) -> parse.ParsedInbound:
 def process_inbound(raw: RawInboundEvent) -> str:
     parsed = parse_inbound(raw)
     with transaction.atomic():
-        result = record_inbound(parsed.message, received_at=raw.received_at)
+        result = record_inbound(parsed.message, received_at=raw.received_at, inbox=raw.inbox)
         if not result.created:
             return RawInboundEvent.Result.DUPLICATE
         keyword = parsed.opt_out_type or keyword_in(parsed.message.text)

@@ -19,8 +19,9 @@ def placeholder_name(kind: str, value: str) -> str:
     return ""
 
 
-def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: bool = False) -> Identity:
-    """Find the identity (and so the contact) for an address, creating both if new.
+def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: bool = False) -> tuple[Identity, bool]:
+    """Find the identity (and so the contact) for an address, creating both if new; says whether
+    it created them.
 
     Safe under concurrency: the unique (kind, value) constraint decides who creates it.
     With `lock`, the contact row is locked (FOR UPDATE) for the caller's transaction, in the
@@ -36,13 +37,13 @@ def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: 
         if display_name and contact.name in ("", placeholder_name(kind, value)):
             contact.name = display_name
             contact.save(update_fields=["name", "updated_at"])
-        return identity
+        return identity, False
     try:
         with transaction.atomic():
             contact = Contact.objects.create(name=display_name or placeholder_name(kind, value))
-            return Identity.objects.create(contact=contact, kind=kind, value=value, display_name=display_name)
+            return Identity.objects.create(contact=contact, kind=kind, value=value, display_name=display_name), True
     except IntegrityError:
-        return identities.get()
+        return identities.get(), False
 
 
 class IdentityTaken(ValueError):

@@ -9,7 +9,6 @@ import nh3
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from channels_adapters.base import InboundMessage
@@ -64,7 +63,7 @@ def sanitize_html(html: str) -> str:
 
 def record_inbound(
     inbound: InboundMessage, *, find_thread: Callable[[Identity], Conversation | None] | None = None,
-    received_at: datetime | None = None,
+    received_at: datetime | None = None, inbox: Inbox | None = None,
 ) -> IngestResult:
     """Store a customer's message on the right contact and conversation, exactly once.
 
@@ -73,14 +72,16 @@ def record_inbound(
     when it finds none, the message starts a new one instead of joining the contact's open one.
     `received_at` is when the webhook arrived (its raw event): workers may process two of a
     customer's messages out of order, but the timeline keeps the order they came in.
+    `inbox` saves a query when the caller has it loaded with its team (a raw event's inbox).
     Raises `inbox.services.identities.InvalidIdentity` for a sender address that makes no sense.
     """
-    inbox = Inbox.objects.select_related("team").get(pk=inbound.inbox_id)
+    if inbox is None or inbox.pk != inbound.inbox_id:
+        inbox = Inbox.objects.select_related("team").get(pk=inbound.inbox_id)
     # No savepoint when the adapter already holds a transaction: nothing here is retried in place.
     with transaction.atomic(savepoint=False):
         # Locks the contact: two messages arriving together must not open two conversations, and a
         # retried webhook racing the first must see the message the first one stored.
-        identity = resolve_contact(
+        identity, new_contact = resolve_contact(
             inbound.sender.kind, inbound.sender.value, inbound.sender.display_name, lock=True
         )
         contact = identity.contact
@@ -89,10 +90,13 @@ def record_inbound(
             return IngestResult(existing, created=False)
 
         now = received_at or timezone.now()
-        thread = find_thread(identity) if find_thread else None
-        conversation, created_conversation = _pick_conversation(
-            inbound, contact, inbox, now, thread=thread, thread_only=find_thread is not None
-        )
+        if new_contact:  # a new customer has no conversation to continue
+            conversation, created_conversation = _new_conversation(inbound, contact, inbox, now), True
+        else:
+            thread = find_thread(identity) if find_thread else None
+            conversation, created_conversation = _pick_conversation(
+                inbound, contact, inbox, now, thread=thread, thread_only=find_thread is not None
+            )
         message = Message.objects.create(
             conversation=conversation,
             contact=contact,
@@ -160,14 +164,12 @@ def _pick_conversation(
     if conversation is None and thread_only and not inbound.is_automated:
         return _new_conversation(inbound, contact, inbox, now), True
     if conversation is None:
-        # One query: the latest unresolved conversation, else one resolved within the reopen window.
+        # The latest unresolved conversation (a plain query: almost every message finds one), else
+        # one resolved within the reopen window.
+        conversation = conversations.exclude(status=Status.RESOLVED).first()
+    if conversation is None:
         window = timedelta(hours=settings.HERON["REOPEN_WINDOW_HOURS"])
-        resolved = Q(status=Status.RESOLVED)
-        conversation = (
-            conversations.filter(~resolved | Q(resolved, resolved_at__gte=now - window))
-            .order_by(Case(When(resolved, then=1), default=0), "-last_message_at", "-id")
-            .first()
-        )
+        conversation = conversations.filter(status=Status.RESOLVED, resolved_at__gte=now - window).first()
     if conversation is None and inbound.is_automated:
         conversation = conversations.first()
 

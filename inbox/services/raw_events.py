@@ -152,16 +152,22 @@ def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -
     if is_retry:
         wanted.append(RawInboundEvent.Result.FAILED)
     failed = []
-    for raw in RawInboundEvent.objects.filter(pk__in=raw_event_ids, result__in=wanted).order_by("id"):
+    events = _with_inbox(RawInboundEvent.objects).filter(pk__in=raw_event_ids, result__in=wanted)
+    for raw in events.order_by("id"):
         error = process_raw_event(raw)
         if error is not None and not isinstance(error, ValueError):
             failed.append(raw.pk)
     return failed
 
 
+def _with_inbox(events):
+    """Processing reads the event's inbox and its team: in the same query."""
+    return events.select_related("inbox__team")
+
+
 def process_stale_events(limit: int = 1000) -> int:
     """Pending events whose task never ran: processing is idempotent, so a late task does no harm."""
-    stale = RawInboundEvent.objects.filter(
+    stale = _with_inbox(RawInboundEvent.objects).filter(
         result=RawInboundEvent.Result.PENDING, received_at__lt=timezone.now() - STALE_AFTER
     ).order_by("id")[:limit]
     count = 0
@@ -173,7 +179,8 @@ def process_stale_events(limit: int = 1000) -> int:
 
 def replay_failed_events(limit: int = 1000) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for raw in RawInboundEvent.objects.filter(result=RawInboundEvent.Result.FAILED).order_by("id")[:limit]:
+    failed = _with_inbox(RawInboundEvent.objects).filter(result=RawInboundEvent.Result.FAILED)
+    for raw in failed.order_by("id")[:limit]:
         process_raw_event(raw)
         counts[raw.result] = counts.get(raw.result, 0) + 1
     return counts
