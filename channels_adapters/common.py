@@ -2,11 +2,14 @@
 and downloading a customer's media file from the provider's storage."""
 
 import json
+from collections.abc import Callable
 
 import httpx
-from django.http import HttpRequest, JsonResponse
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from channels_adapters.base import PermanentSendError, TransientSendError
+from inbox.inbox_cache import forget_inboxes
 from inbox.models import Inbox
 from inbox.services.raw_events import (
     BadPayload,
@@ -32,7 +35,11 @@ def store_and_process(
     Errors in `retry_later` (e.g. a status callback for a message not stored yet) stay failed on the
     raw event for replay, but are no error for the provider.
     """
-    raw = store_raw_event(request, channel=channel, endpoint=endpoint, inbox=inbox)
+    try:
+        raw = store_raw_event(request, channel=channel, endpoint=endpoint, inbox=inbox)
+    except IntegrityError:  # the inbox was deleted since this process found it (inbox/inbox_cache.py)
+        forget_inboxes()
+        raise InboxGone from None
     if is_deferred(endpoint):
         error = check_raw_event(raw)
         if error is None:
@@ -45,6 +52,32 @@ def store_and_process(
     if isinstance(error, ValueError):
         return JsonResponse({"detail": str(error), "raw_event": raw.pk}, status=400)
     return JsonResponse({"detail": "Stored for replay; processing failed.", "raw_event": raw.pk}, status=500)
+
+
+class InboxGone(LookupError):
+    """The kept inbox a request was checked against has been deleted by another process."""
+
+
+def store_for_kept_inbox(
+    request: HttpRequest, verified_inbox: Callable[[bool], tuple[Inbox | None, HttpResponse | None]], *,
+    channel: str, endpoint: str, retry_later: tuple[type[Exception], ...] = (),
+) -> HttpResponse | None:
+    """`store_and_process` for a webhook whose inbox comes from inbox/inbox_cache.py.
+
+    `verified_inbox(fresh)` finds and checks the inbox, returning it or the refusal to send. If the
+    kept inbox was deleted meanwhile (and perhaps added again for the same address), the request is
+    checked once more against the database rather than refused: a provider may never retry it.
+    """
+    for fresh in (False, True):
+        inbox, refusal = verified_inbox(fresh)
+        if refusal is not None:
+            return refusal
+        try:
+            return store_and_process(request, channel=channel, endpoint=endpoint, inbox=inbox,
+                                     retry_later=retry_later)
+        except InboxGone:
+            continue
+    return JsonResponse({"detail": "This inbox no longer exists."}, status=404)
 
 
 def forbidden(reason: str) -> JsonResponse:

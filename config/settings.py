@@ -205,6 +205,8 @@ HERON = {
     # A process hands stored webhooks to workers at most once per interval, all that arrived
     # meanwhile in one task (inbox/services/handoff.py): under load, fewer broker messages and
     # cheaper recording for at most this much latency; none after a quiet spell.
+    # How long a process keeps an inbox it found for a webhook (inbox/inbox_cache.py); 0: never.
+    "INBOX_CACHE_SECONDS": float(os.environ.get("HERON_INBOX_CACHE_SECONDS", "10")),
     "HANDOFF_INTERVAL_MS": float(os.environ.get("HERON_HANDOFF_INTERVAL_MS", "25")),
 }
 

@@ -151,6 +151,54 @@ def test_bad_signatures_are_refused_and_nothing_is_stored(client, sms_inbox, cas
     assert Message.objects.count() == 0
 
 
+# The inbox a webhook names is kept a few seconds per process (inbox/inbox_cache.py). Another
+# process's change is simulated by writing the database without this process's model signals.
+def changed_by_another_process(inbox: Inbox, **credentials) -> None:
+    changed = Inbox.objects.get(pk=inbox.pk)
+    changed.credentials = credentials
+    Inbox.objects.filter(pk=inbox.pk).update(encrypted_credentials=changed.encrypted_credentials)
+
+
+def test_a_rotated_token_works_at_once_although_the_inbox_is_kept(client, sms_inbox):
+    assert post_twilio(client, INBOUND, inbound_params()).status_code == 200  # now kept
+    changed_by_another_process(sms_inbox, account_sid=ACCOUNT_SID, auth_token="new-token")
+
+    assert post_twilio(client, INBOUND, inbound_params(), token="new-token").status_code == 200
+    assert post_twilio(client, INBOUND, inbound_params()).status_code == 403  # the old token, re-read
+    assert Message.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key is checked when the INSERT commits
+@pytest.mark.parametrize("added_again", [False, True])
+def test_an_inbox_another_process_deleted_is_looked_up_again_not_a_500(client, sms_inbox, added_again):
+    from django.db import connection
+
+    from inbox.inbox_cache import inboxes_at
+
+    assert inboxes_at("sms", INBOX_NUMBER) == [sms_inbox]  # kept, as the first webhook keeps it
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM inbox_inbox WHERE id = %s", [sms_inbox.pk])
+    if added_again:  # bulk_create: no model signal, as when another process adds it
+        again = Inbox(name="SMS again", channel="sms", address=INBOX_NUMBER, team=sms_inbox.team)
+        again.credentials = sms_inbox.credentials
+        Inbox.objects.bulk_create([again])
+
+    response = post_twilio(client, INBOUND, inbound_params())
+    if added_again:
+        assert response.status_code == 200
+        assert RawInboundEvent.objects.get().inbox.name == "SMS again"
+    else:
+        assert response.status_code == 404 and response.json()["detail"]
+        assert RawInboundEvent.objects.count() == 0
+
+
+def test_an_inbox_changed_through_this_process_is_seen_at_once(client, sms_inbox):
+    assert post_twilio(client, INBOUND, inbound_params()).status_code == 200  # now kept
+    sms_inbox.address = "+15005550001"
+    sms_inbox.save()
+    assert post_twilio(client, INBOUND, inbound_params()).status_code == 404
+
+
 def test_unknown_number_is_refused_without_storing(client, sms_inbox):
     response = post_twilio(client, INBOUND, inbound_params(To="+15005550000"))
     assert response.status_code == 404

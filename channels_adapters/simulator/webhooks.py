@@ -5,20 +5,24 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from channels_adapters.base import InboundMessage
-from channels_adapters.common import forbidden, store_and_process
+from channels_adapters.common import forbidden, store_for_kept_inbox
 from channels_adapters.simulator import parse
 from channels_adapters.simulator.signing import HEADER, is_valid
+from inbox.inbox_cache import inboxes_at
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import record_inbound
 from inbox.services.raw_events import BadPayload, register_processor
 
 
-def _inbox_for(body: bytes) -> Inbox | None:
+def _inbox_for(body: bytes, *, fresh: bool) -> tuple[Inbox | None, HttpResponse | None]:
     try:
-        return Inbox.objects.filter(channel="simulator", address=parse.inbox_address(body)).first()
+        inbox = next(iter(inboxes_at("simulator", parse.inbox_address(body), fresh=fresh)), None)
     except BadPayload:
-        return None
+        inbox = None
+    if inbox is None:
+        return None, JsonResponse({"detail": "'inbox' must name a simulator inbox address."}, status=400)
+    return inbox, None
 
 
 def _webhook(endpoint: str):
@@ -27,11 +31,10 @@ def _webhook(endpoint: str):
     def view(request):
         if not is_valid(request.body, request.headers.get(HEADER, "")):
             return forbidden("Invalid or missing X-Heron-Signature.")
-        inbox = _inbox_for(request.body)
-        if inbox is None:
-            return JsonResponse({"detail": "'inbox' must name a simulator inbox address."}, status=400)
-        error_response = store_and_process(request, channel="simulator", endpoint=endpoint, inbox=inbox)
-        return error_response or HttpResponse(status=204)
+        refusal = store_for_kept_inbox(
+            request, lambda fresh: _inbox_for(request.body, fresh=fresh), channel="simulator", endpoint=endpoint
+        )
+        return refusal or HttpResponse(status=204)
 
     return view
 

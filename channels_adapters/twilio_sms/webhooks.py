@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels_adapters import twilio_common
-from channels_adapters.common import forbidden, store_and_process
+from channels_adapters.common import forbidden, store_for_kept_inbox
 from channels_adapters.twilio_sms import parse
+from inbox.inbox_cache import inboxes_at
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.consent import apply_consent, keyword_in
 from inbox.services.delivery import apply_delivery_update
@@ -31,13 +32,14 @@ class UnknownMessage(LookupError):
     """A status callback for a MessageSid Heron does not know (yet): kept for replay."""
 
 
-def find_inbox(params, *, our_number_field: str) -> Inbox | None:
+def find_inbox(params, *, our_number_field: str, fresh: bool = False) -> Inbox | None:
     """The SMS inbox a Twilio request is for: by MessagingServiceSid, else by AccountSid + our number.
 
     `our_number_field` is "To" for inbound messages and "From" for status callbacks of our sends.
     Credentials are encrypted, so SIDs are compared here rather than in SQL. An inbox stored under
-    its E.164 number is found by an indexed query; only a request for a messaging service, or for a
-    number typed another way, reads and decrypts every SMS inbox.
+    its E.164 number is found by an indexed query, and kept a few seconds (inbox/inbox_cache.py;
+    `fresh` reads it again); only a request for a messaging service, or for a number typed another
+    way, reads and decrypts every SMS inbox.
     """
     account_sid = params.get("AccountSid", "")
     service_sid = params.get("MessagingServiceSid", "")
@@ -46,7 +48,7 @@ def find_inbox(params, *, our_number_field: str) -> Inbox | None:
     except InvalidIdentity:
         number = ""
     if number and not service_sid:
-        for inbox in Inbox.objects.filter(channel=CHANNEL, address=number):
+        for inbox in inboxes_at(CHANNEL, number, fresh=fresh):
             if inbox.credentials.get("account_sid") == account_sid:
                 return inbox
     inboxes = list(Inbox.objects.filter(channel=CHANNEL).order_by("id"))
@@ -62,13 +64,19 @@ def find_inbox(params, *, our_number_field: str) -> Inbox | None:
     return None
 
 
+EMPTY_TWIML = str(MessagingResponse())
+
+
 def empty_twiml() -> HttpResponse:
-    return HttpResponse(str(MessagingResponse()), content_type="text/xml")
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
-def _verified_inbox(request, *, our_number_field: str) -> tuple[Inbox | None, HttpResponse | None]:
+def _verified_inbox(request, *, our_number_field: str, fresh: bool) -> tuple[Inbox | None, HttpResponse | None]:
     """The inbox the request is for, once its signature checks out; else the refusal to send."""
-    inbox = find_inbox(request.POST, our_number_field=our_number_field)
+    inbox = find_inbox(request.POST, our_number_field=our_number_field, fresh=fresh)
+    if inbox is not None and not fresh and not twilio_common.request_is_signed(request, inbox.credentials):
+        # Kept credentials may be older than a token rotation: decide on the stored ones.
+        inbox = find_inbox(request.POST, our_number_field=our_number_field, fresh=True)
     if inbox is None:
         return None, JsonResponse(
             {"detail": f"No SMS inbox matches this MessagingServiceSid or AccountSid + {our_number_field}."},
@@ -82,22 +90,21 @@ def _verified_inbox(request, *, our_number_field: str) -> tuple[Inbox | None, Ht
 @csrf_exempt
 @require_POST
 def inbound(request):
-    inbox, refusal = _verified_inbox(request, our_number_field="To")
-    if refusal:
-        return refusal
-    error_response = store_and_process(request, channel=CHANNEL, endpoint=INBOUND_ENDPOINT, inbox=inbox)
-    return error_response or empty_twiml()
+    refusal = store_for_kept_inbox(
+        request, lambda fresh: _verified_inbox(request, our_number_field="To", fresh=fresh),
+        channel=CHANNEL, endpoint=INBOUND_ENDPOINT,
+    )
+    return refusal or empty_twiml()
 
 
 @csrf_exempt
 @require_POST
 def status(request):
-    inbox, refusal = _verified_inbox(request, our_number_field="From")
-    if refusal:
-        return refusal
-    error_response = store_and_process(request, channel=CHANNEL, endpoint=STATUS_ENDPOINT, inbox=inbox,
-                                       retry_later=(UnknownMessage,))
-    return error_response or HttpResponse(status=204)
+    refusal = store_for_kept_inbox(
+        request, lambda fresh: _verified_inbox(request, our_number_field="From", fresh=fresh),
+        channel=CHANNEL, endpoint=STATUS_ENDPOINT, retry_later=(UnknownMessage,),
+    )
+    return refusal or HttpResponse(status=204)
 
 
 def parse_inbound(raw: RawInboundEvent) -> parse.ParsedInbound:

@@ -45,12 +45,19 @@ class Inbox(models.Model):
 
     @property
     def credentials(self) -> dict:
-        if not self.encrypted_credentials:
+        """Decrypted once per loaded row (and again after a change): webhooks check them on every
+        request, and an inbox may be kept in memory for them (inbox/inbox_cache.py)."""
+        token = bytes(self.encrypted_credentials or b"")
+        if not token:
             return {}
-        try:
-            return json.loads(_fernet().decrypt(bytes(self.encrypted_credentials)))
-        except InvalidToken:
-            return {}
+        decrypted = self.__dict__.get("_decrypted_credentials")
+        if decrypted is None or decrypted[0] != token:
+            try:
+                decrypted = (token, json.loads(_fernet().decrypt(token)))
+            except InvalidToken:
+                decrypted = (token, {})
+            self.__dict__["_decrypted_credentials"] = decrypted
+        return dict(decrypted[1])
 
     @credentials.setter
     def credentials(self, value: dict) -> None:

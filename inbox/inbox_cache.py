@@ -1,0 +1,57 @@
+"""The inbox a webhook names, without a query per webhook.
+
+Every webhook names its inbox (our number, an address) and is checked against that inbox's
+credentials before anything is stored; reading and decrypting the inbox was a third of the CPU of
+accepting an SMS. Each process keeps the inboxes it found for `HERON_INBOX_CACHE_SECONDS`
+(default 10; 0 turns the cache off):
+
+- a change saved by this process (the admin API, the admin site) is seen at once; one saved by
+  another process, within that time;
+- a request whose signature fails against a kept inbox is checked again against the database
+  (`fresh=True`), so a rotated auth token works at once;
+- an address with no inbox is not kept: unknown and forged requests cannot fill the memory.
+
+The inboxes are shared between request threads: read them, never change them.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from inbox.models import Inbox
+
+# Far above the inboxes any team has; a bound, not a tuning knob.
+MAX_ENTRIES = 10_000
+
+_found: dict[tuple[str, str], tuple[float, list[Inbox]]] = {}
+
+
+def inboxes_at(channel: str, address: str, *, fresh: bool = False) -> list[Inbox]:
+    """The inboxes of `channel` stored under `address` (at most one: they are unique)."""
+    key = (channel, address)
+    now = time.monotonic()
+    kept = None if fresh else _found.get(key)
+    if kept is not None and now - kept[0] < settings.HERON["INBOX_CACHE_SECONDS"]:
+        return kept[1]
+    inboxes = list(Inbox.objects.filter(channel=channel, address=address))
+    if inboxes and settings.HERON["INBOX_CACHE_SECONDS"] > 0:
+        if len(_found) >= MAX_ENTRIES:
+            _found.clear()
+        for inbox in inboxes:
+            inbox.credentials  # noqa: B018 - decrypted now, not on each request that reads them
+        _found[key] = (now, inboxes)
+    return inboxes
+
+
+def forget_inboxes() -> None:
+    _found.clear()
+
+
+@receiver(post_save, sender=Inbox)
+@receiver(post_delete, sender=Inbox)
+def _inbox_changed(**kwargs) -> None:
+    forget_inboxes()
