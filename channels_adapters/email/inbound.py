@@ -108,7 +108,7 @@ def process_inbound(raw: RawInboundEvent) -> str:
     msg = parse_mime(bytes(raw.body))
     headers = raw.headers or {}
     envelope_recipient = headers.get("X-Heron-Envelope-Recipient") or None
-    inbox = Inbox.objects.filter(pk=raw.inbox_id, channel="email").first() if raw.inbox_id else None
+    inbox = raw.inbox if raw.inbox is not None and raw.inbox.channel == "email" else None
     inbox = inbox or find_inbox(msg, envelope_recipient)
     if inbox is None:
         raise BadPayload("No email inbox matches the recipients of this message.")
@@ -130,7 +130,7 @@ def process_inbound(raw: RawInboundEvent) -> str:
     if parsed.sender_is_us:
         log.info("ignored mail from our own address %s (loop protection)", inbox.address)
         return RawInboundEvent.Result.DUPLICATE
-    result = ingest_email(parsed.inbound, parsed.hints, received_at=raw.received_at)
+    result = ingest_email(parsed.inbound, parsed.hints, received_at=raw.received_at, inbox=inbox)
     return RawInboundEvent.Result.PROCESSED if result.created else RawInboundEvent.Result.DUPLICATE
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from channels_adapters.base import DeliveryUpdate, InboundMessage
-from inbox.models import Conversation, DeliveryStatus, Direction, Identity, Message
+from inbox.models import Conversation, DeliveryStatus, Direction, Identity, Inbox, Message
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import IngestResult, record_inbound
 
@@ -70,12 +70,16 @@ def find_thread(identity: Identity, hints: ThreadHints, *, now=None) -> Conversa
     return None
 
 
-def ingest_email(inbound: InboundMessage, hints: ThreadHints, *, received_at: datetime | None = None) -> IngestResult:
+def ingest_email(
+    inbound: InboundMessage, hints: ThreadHints, *, received_at: datetime | None = None, inbox: Inbox | None = None,
+) -> IngestResult:
     """Store an inbound email in the conversation threading says, or a new one; exactly once per Message-ID.
 
     Email is threaded by headers, not by "the contact's open conversation": a new thread is new work.
     """
-    return record_inbound(inbound, find_thread=lambda identity: find_thread(identity, hints), received_at=received_at)
+    return record_inbound(
+        inbound, find_thread=lambda identity: find_thread(identity, hints), received_at=received_at, inbox=inbox
+    )
 
 
 def record_bounce(
