@@ -64,6 +64,19 @@ def test_agent_of_another_team_hears_nothing(server, inbox, sales_agent):
         assert error["detail"] == "No such conversation"
 
 
+def test_an_agent_of_both_teams_hears_a_two_team_event_once(server, inbox, support, sales):
+    from inbox.models import Conversation, Role
+    from inbox.services.people import create_agent
+
+    both = create_agent("bo@example.com", role=Role.AGENT, name="Bo Both", teams=["Support", "Sales"])
+    customer_webhook(server.url, inbox, "first")
+    Conversation.objects.update(team=sales)  # the inbox is Support's: its events go to both team groups
+    with open_socket(server.ws_url, token=token_for(both)) as socket:
+        customer_webhook(server.url, inbox, "heard once")
+        frame = receive_until(socket, is_message("heard once"))
+        assert_nothing_received(socket, lambda f: f.get("id") == frame["id"], wait=1.0)
+
+
 def test_marketer_hears_every_team(server, inbox, sales_inbox, marketer):
     with open_socket(server.ws_url, token=token_for(marketer)) as socket:
         customer_webhook(server.url, sales_inbox, "sales news", sender="bob")

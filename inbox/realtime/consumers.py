@@ -10,6 +10,7 @@ from inbox.realtime.groups import groups_for_conversation, groups_for_user
 from inbox.selectors import visible_conversations
 
 PRESENCE_STATES = {"viewing", "replying", "idle"}
+RECENT_IDS_KEPT = 512
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -19,8 +20,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         self.groups_joined = await database_sync_to_async(groups_for_user)(user)
-        # A socket in two team groups hears an event twice; remember recent ids to send it once.
-        self.recent_ids: deque[int] = deque(maxlen=512)
+        # A socket in two team groups hears an event twice; remember recent ids to send it once
+        # (the deque says which to forget, the set answers "seen?" without scanning it).
+        self.recent_order: deque[int] = deque()
+        self.recent_ids: set[int] = set()
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -74,9 +77,13 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await forward(self, message)
 
     async def heron_event(self, message):
-        if message["id"] in self.recent_ids:
+        event_id = message["id"]
+        if event_id in self.recent_ids:
             return
-        self.recent_ids.append(message["id"])
+        self.recent_ids.add(event_id)
+        self.recent_order.append(event_id)
+        if len(self.recent_order) > RECENT_IDS_KEPT:
+            self.recent_ids.discard(self.recent_order.popleft())
         await self.send(text_data=message["text"])  # serialized once by the publisher
 
     async def heron_presence(self, message):
