@@ -32,6 +32,9 @@ KEPT_HEADERS = (
 # A pending event older than this has lost its task: the sweeper processes it.
 STALE_AFTER = timedelta(minutes=2)
 
+# What processing an event writes back to its row.
+OUTCOME_FIELDS = ["result", "error", "attempts", "processed_at"]
+
 
 @dataclass(frozen=True)
 class Processor:
@@ -79,8 +82,14 @@ def process_raw_event(raw: RawInboundEvent) -> Exception | None:
     A `ValueError` (BadPayload, InvalidIdentity) is the sender's fault; anything else is ours,
     and the row stays "failed" for `replay_raw_events` once the cause is fixed.
     """
+    error = _run_processor(raw)
+    raw.save(update_fields=OUTCOME_FIELDS)
+    return error
+
+
+def _run_processor(raw: RawInboundEvent) -> Exception | None:
+    """Runs the endpoint's processor; the outcome is set on `raw`, not saved."""
     processor = _processors.get(raw.endpoint)
-    raw.attempts += 1
     error: Exception | None = None
     if processor is None:
         error = LookupError(f"No processor for endpoint {raw.endpoint!r}")
@@ -91,7 +100,7 @@ def process_raw_event(raw: RawInboundEvent) -> Exception | None:
             error = exc
             if not isinstance(exc, ValueError):
                 log.exception("processing raw event %s failed", raw.pk)
-    _record_outcome(raw, error)
+    _set_outcome(raw, error)
     return error
 
 
@@ -100,8 +109,8 @@ def check_raw_event(raw: RawInboundEvent) -> ValueError | None:
     try:
         _processors[raw.endpoint].check(raw)
     except ValueError as exc:
-        raw.attempts += 1
-        _record_outcome(raw, exc)
+        _set_outcome(raw, exc)
+        raw.save(update_fields=OUTCOME_FIELDS)
         return exc
     return None
 
@@ -134,14 +143,14 @@ def _process_in_this_process(raw_event_ids: list[int]) -> None:
         close_old_connections()
 
 
-def _record_outcome(raw: RawInboundEvent, error: Exception | None) -> None:
+def _set_outcome(raw: RawInboundEvent, error: Exception | None) -> None:
+    raw.attempts += 1
+    raw.processed_at = timezone.now()
     if error is not None:
         raw.result = RawInboundEvent.Result.FAILED
         raw.error = f"{type(error).__name__}: {error}"
     else:
         raw.error = ""
-    raw.processed_at = timezone.now()
-    raw.save(update_fields=["result", "error", "attempts", "processed_at"])
 
 
 def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -> list[int]:
@@ -151,12 +160,18 @@ def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -
     wanted = [RawInboundEvent.Result.PENDING]
     if is_retry:
         wanted.append(RawInboundEvent.Result.FAILED)
-    failed = []
+    done, failed = [], []
     events = _with_inbox(RawInboundEvent.objects).filter(pk__in=raw_event_ids, result__in=wanted)
-    for raw in events.order_by("id"):
-        error = process_raw_event(raw)
-        if error is not None and not isinstance(error, ValueError):
-            failed.append(raw.pk)
+    try:
+        for raw in events.order_by("id"):
+            error = _run_processor(raw)
+            done.append(raw)
+            if error is not None and not isinstance(error, ValueError):
+                failed.append(raw.pk)
+    finally:
+        # One statement for the batch's outcomes. Should the worker die before it, the events are
+        # still pending: the sweeper runs them again, and finds their messages already stored.
+        RawInboundEvent.objects.bulk_update(done, OUTCOME_FIELDS)
     return failed
 
 
