@@ -349,6 +349,24 @@ def test_contact_and_identity_validation(client_for, agent, marketer, sales_inbo
     assert [i["kind"] for i in api.get(f"/api/v1/contacts/{taken.contact_id}/").json()["identities"]] == ["phone"]
 
 
+def test_an_identity_change_is_announced_with_the_identities_after_it(client_for, agent, inbox, customer_writes):
+    """The browser applies the event's contact: it must not be the one the view loaded before the change."""
+    from inbox.models import Event
+
+    contact_id = customer_writes(inbox, "+15558675310", kind="phone").contact_id
+    api = client_for(agent)
+    added = api.post(f"/api/v1/contacts/{contact_id}/identities/", {"kind": "email", "value": "pat@example.org"},
+                     format="json")
+    assert added.status_code == 201
+    event = Event.objects.filter(type="contact.updated").latest("id")
+    assert sorted(i["value"] for i in event.data["contact"]["identities"]) == ["+15558675310", "pat@example.org"]
+
+    email_id = next(i["id"] for i in added.json()["identities"] if i["kind"] == "email")
+    assert api.delete(f"/api/v1/contacts/{contact_id}/identities/{email_id}/").status_code == 204
+    event = Event.objects.filter(type="contact.updated").latest("id")
+    assert [i["value"] for i in event.data["contact"]["identities"]] == ["+15558675310"]
+
+
 def test_attachments_are_served_only_to_those_who_may_see_them(client_for, agent, sales_agent, marketer, inbox,
                                                               customer_writes):
     from channels_adapters.base import InboundAttachment

@@ -66,5 +66,8 @@ def record_conversation_event(type: str, conversation: Conversation) -> Event:
 
 
 def record_contact_event(type: str, contact: Contact, **extra) -> Event:
+    # Relations the caller prefetched (an API view's identities, labels) predate the change this
+    # event announces: read them again.
+    contact._prefetched_objects_cache = {}
     data = as_json({"contact": contact_payload(contact), **extra})
     return record_event(type, data, contact=contact)
