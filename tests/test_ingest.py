@@ -129,6 +129,21 @@ def test_ingest_query_budget(inbox, customer_writes):
     assert len(statements) <= 7, "\n".join(s[:120] for s in statements)
 
 
+def test_an_agents_change_made_while_a_message_is_recorded_is_kept(inbox, customer_writes, agent):
+    """Recording a message writes only what the message changes, not the whole row it read."""
+    first = customer_writes(inbox, "lee", "first")
+
+    def read_then_an_agent_assigns(identity):
+        conversation = Conversation.objects.get(pk=first.conversation_id)  # what the worker read
+        Conversation.objects.filter(pk=conversation.pk).update(assignee=agent, priority="high")  # meanwhile
+        return conversation
+
+    second = record_inbound(inbound(inbox, "lee", "second"), find_thread=read_then_an_agent_assigns).message
+    conversation = Conversation.objects.get(pk=first.conversation_id)
+    assert second.conversation_id == conversation.pk and conversation.last_message_id == second.pk
+    assert conversation.assignee == agent and conversation.priority == "high"
+
+
 def test_the_event_of_a_message_shows_its_conversations_labels(inbox, customer_writes):
     first = customer_writes(inbox, "kim", "first")
     first.conversation.labels.set([Label.objects.create(name="vip"), Label.objects.create(name="billing")])

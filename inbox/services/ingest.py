@@ -31,6 +31,11 @@ from inbox.services.events import record_conversation_event, record_message_even
 log = logging.getLogger("heron.ingest")
 
 MAX_TEXT_LENGTH = 100_000
+# The conversation fields recording an inbound message may change (see record_inbound).
+INBOUND_CHANGES = [
+    "last_message", "last_message_at", "inbox", "last_inbound_at", "waiting_since", "subject", "status",
+    "snoozed_until", "resolved_at", "updated_at",
+]
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,9 @@ def record_inbound(
             conversation.waiting_since = min(now, conversation.waiting_since or now)
         if inbound.subject and not conversation.subject:
             conversation.subject = inbound.subject[:500]
-        conversation.save()
+        # Only what a customer's message changes: an agent assigning or prioritizing the conversation
+        # meanwhile must not be written back over with what this transaction read.
+        conversation.save(update_fields=INBOUND_CHANGES)
 
         if created_conversation:
             record_conversation_event("conversation.created", conversation)
