@@ -52,6 +52,8 @@ from bench.common import (  # noqa: E402
 from bench.webhooks import WebhookFactory, sender_number  # noqa: E402
 
 DB_NAME = "heron_bench_realtime"
+# Customers writing: the first SENDERS webhooks each bring a new contact and conversation.
+SENDERS = 200
 MESSAGE_CREATED = '"type": "message.created"'
 EXTERNAL_ID = re.compile(r'"external_id": "([^"]*)"')
 TARGET_P99_MS = 50
@@ -162,10 +164,12 @@ def stats(values: list[float]) -> dict:
             "p99_ms": ms(percentile(values, 99)), "max_ms": ms(max(values)) if values else None}
 
 
-def analyze(collected: list[dict], sent: dict, clients: int, problems: list[str], label: str) -> dict:
-    """Latencies of one phase's messages; listener 0 holds the sockets on the webhook's process."""
+def analyze(collected: list[dict], sent: dict, clients: int, problems: list[str], label: str,
+            first_of_sender: set[str] = frozenset()) -> dict:
+    """Latencies of one phase's messages; listener 0 holds the sockets on the webhook's process.
+    `first_of_sender`: the webhooks from a customer Heron has not met (a new contact and conversation)."""
     sent_at = sent["sent_at"]
-    same, cross, seen = [], [], set()
+    same, cross, new, known, seen = [], [], [], [], set()
     duplicates = 0
     for which, result in enumerate(collected):
         for client, external_id, at in result["received"]:
@@ -176,7 +180,9 @@ def analyze(collected: list[dict], sent: dict, clients: int, problems: list[str]
                 duplicates += 1
                 continue
             seen.add(key)
-            (same if which == 0 else cross).append(at - sent_at[external_id])
+            latency = at - sent_at[external_id]
+            (same if which == 0 else cross).append(latency)
+            (new if external_id in first_of_sender else known).append(latency)
     expected = clients * len(sent_at)
     if sent["failures"]:
         problems.append(f"{label}: {len(sent['failures'])} webhooks failed, e.g. {sent['failures'][:2]}")
@@ -185,7 +191,7 @@ def analyze(collected: list[dict], sent: dict, clients: int, problems: list[str]
     if duplicates:
         problems.append(f"{label}: {duplicates} duplicate deliveries")
     return {"all": stats(same + cross), "same_process": stats(same), "cross_process": stats(cross),
-            "webhook_response": stats(sent["latencies"])}
+            "new_customer": stats(new), "known_customer": stats(known), "webhook_response": stats(sent["latencies"])}
 
 
 # ----------------------------------------------------------------------------- run
@@ -222,7 +228,8 @@ def run(args) -> dict:
 
         total = int(args.rate * args.seconds)
         warm = [factory.build(i, sender_number(5000 + i)) for i in range(20)]
-        hooks = [factory.build(i, sender_number(i % 200)) for i in range(total)]
+        hooks = [factory.build(i, sender_number(i % SENDERS)) for i in range(total)]
+        first_of_sender = {hook.external_id for hook in hooks[:SENDERS]}
         asyncio.run(send_open_loop(servers[0].url, warm, 20, args.max_in_flight))
         drain(counter, args.clients * len(warm), args.grace)
         print(f"realtime: {args.clients} websockets on 2 processes, {total} {factory.channel} webhooks "
@@ -243,7 +250,7 @@ def run(args) -> dict:
         low = None
         if args.low_rate:
             # The same path well below capacity: fan-out latency without a queue in front of it.
-            low_hooks = [factory.build(i, sender_number(i % 200)) for i in range(int(args.low_rate * args.seconds))]
+            low_hooks = [factory.build(i, sender_number(i % SENDERS)) for i in range(int(args.low_rate * args.seconds))]
             print(f"realtime: then {len(low_hooks)} webhooks at {args.low_rate}/s ...", flush=True)
             low = asyncio.run(send_open_loop(servers[0].url, low_hooks, args.low_rate, args.max_in_flight))
             drain(counter, args.clients * (len(warm) + len(hooks) + len(low_hooks)), args.grace)
@@ -262,7 +269,7 @@ def run(args) -> dict:
     problems = [f"websocket errors: {r['errors']}" for r in collected if r["errors"]]
     if "Traceback" in logs:
         problems.append("a server logged a traceback: see var/bench/realtime-*.log")
-    main = analyze(collected, sent, clients, problems, f"at {args.rate}/s")
+    main = analyze(collected, sent, clients, problems, f"at {args.rate}/s", first_of_sender)
     slow = analyze(collected, low, clients, problems, f"at {args.low_rate}/s") if low else None
     saturated = bool(sent["achieved_rate"] and sent["achieved_rate"] < 0.95 * args.rate)
     result = {
@@ -296,8 +303,12 @@ def _rows(phase: dict) -> list[list]:
     rows = []
     for key, label in [("all", "all deliveries"), ("same_process", "socket on the ASGI process that took the webhook"),
                        ("cross_process", "socket on the other ASGI process"),
+                       ("new_customer", "first message of a new customer"),
+                       ("known_customer", "message of a known customer"),
                        ("webhook_response", "webhook HTTP response")]:
-        s = phase[key]
+        s = phase.get(key)
+        if not s or not s["n"]:
+            continue
         rows.append([label, s["n"], s["p50_ms"], s["p90_ms"], s["p99_ms"], s["max_ms"]])
     return rows
 
