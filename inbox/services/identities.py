@@ -45,8 +45,9 @@ def _e164(value: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=10_000)
 def format_phone(e164: str) -> str:
-    """"+15558675310" → "+1 555-867-5310", for people to read."""
+    """"+15558675310" → "+1 555-867-5310", for people to read (every new contact's first name)."""
     try:
         return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -169,10 +170,22 @@ def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -
             if error is not None and not isinstance(error, ValueError):
                 failed.append(raw.pk)
     finally:
-        # One statement for the batch's outcomes. Should the worker die before it, the events are
-        # still pending: the sweeper runs them again, and finds their messages already stored.
-        RawInboundEvent.objects.bulk_update(done, OUTCOME_FIELDS)
+        _save_outcomes(done)
     return failed
+
+
+def _save_outcomes(events: list[RawInboundEvent]) -> None:
+    """One UPDATE per distinct outcome (a batch is almost always all "processed"), rather than one per
+    event: cheaper than `bulk_update`, whose per-row CASE took longer to build than the events took
+    to record. Should the worker die before it, the events are still pending: the sweeper runs them
+    again and finds their messages already stored."""
+    by_outcome: dict[tuple[str, str], list[int]] = {}
+    for raw in events:
+        by_outcome.setdefault((raw.result, raw.error), []).append(raw.pk)
+    for (result, error), ids in by_outcome.items():
+        RawInboundEvent.objects.filter(pk__in=ids).update(
+            result=result, error=error, attempts=F("attempts") + 1, processed_at=timezone.now()
+        )
 
 
 def _with_inbox(events):
