@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
 import httpx
 import psycopg
 from psycopg import sql
@@ -147,6 +148,44 @@ def machine_cpu_ticks() -> tuple[int, int]:
 
 def busy_fraction(before: tuple[int, int], after: tuple[int, int]) -> float:
     return round((after[0] - before[0]) / max(after[1] - before[1], 1), 3)
+
+
+class Poster:
+    """The load generator's HTTP client: keep-alive connections, at most `concurrency` in flight;
+    collects latencies (seconds) and failures (a refused connection, a status >= 300).
+
+    aiohttp, not httpx: here it costs about 0.1 ms of CPU per POST against httpx's 1.5 ms, and the
+    load generator shares the CPUs with Heron (at 250 requests/s httpx alone took a fifth of one).
+    """
+
+    def __init__(self, base_url: str, concurrency: int, timeout: float = 60):
+        self.base_url = base_url
+        self.connector = aiohttp.TCPConnector(limit=concurrency)
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.latencies: list[float] = []
+        self.failures: list[str] = []
+
+    async def __aenter__(self) -> Poster:
+        self.session = aiohttp.ClientSession(self.base_url, connector=self.connector, timeout=self.timeout)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.session.close()
+
+    async def post(self, path: str, body: bytes, headers: dict) -> bool:
+        """POST and record the outcome; True if answered below 300."""
+        start = time.perf_counter()
+        try:
+            async with self.session.post(path, data=body, headers=headers) as response:
+                text = await response.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.failures.append(f"{type(exc).__name__}: {exc}")
+            return False
+        self.latencies.append(time.perf_counter() - start)
+        if response.status >= 300:
+            self.failures.append(f"{response.status} {text[:200]}")
+            return False
+        return True
 
 
 class _Process:

@@ -8,7 +8,7 @@ the worker parses, threads and records it. `--inline` records in the request ins
 N multipart emails (text + HTML; every third one a reply, with In-Reply-To/References, to an email
 of the same customer that Heron has already answered 200 for) are posted to
 `/anymail/postmark/inbound/` with HTTP basic auth (ANYMAIL WEBHOOK_SECRET), `--concurrency` in
-flight over keep-alive connections (httpx).
+flight over keep-alive connections (aiohttp).
 
     python -m bench.email_ingest [--n 1000] [--concurrency 16] [--quick] [--inline]
 
@@ -51,6 +51,7 @@ import psycopg  # noqa: E402
 from bench.common import (  # noqa: E402
     SECRET_KEY,
     BenchError,
+    Poster,
     add_common_arguments,
     add_production_arguments,
     create_user,
@@ -190,14 +191,11 @@ def plan(n: int, seed: int, first_position: int = 0, customers: int | None = Non
 # ----------------------------------------------------------------------------- load
 async def fire(base_url: str, mails: list[Email], concurrency: int, auth: str) -> dict:
     """POST every email with `concurrency` in flight, each reply only after its parent was answered."""
-    latencies: list[float] = []
-    failures: list[str] = []
     done = {m.position: asyncio.Event() for m in mails}
     waited = 0
     queue = iter(mails)
     headers = {"Content-Type": "application/json", "Authorization": auth}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as client:
+    async with Poster(base_url, concurrency, timeout=120) as poster:
 
         async def worker():
             nonlocal waited
@@ -205,21 +203,13 @@ async def fire(base_url: str, mails: list[Email], concurrency: int, auth: str) -
                 if mail.parent is not None and mail.parent in done and not done[mail.parent].is_set():
                     waited += 1
                     await done[mail.parent].wait()
-                start = time.perf_counter()
-                try:
-                    response = await client.post(PATH, content=mail.body, headers=headers)
-                except httpx.HTTPError as exc:
-                    failures.append(f"{type(exc).__name__}: {exc}")
-                else:
-                    latencies.append(time.perf_counter() - start)
-                    if response.status_code != 200:
-                        failures.append(f"{response.status_code} {response.text[:200]}")
+                await poster.post(PATH, mail.body, headers)
                 done[mail.position].set()
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-    return {"requests": len(mails), "elapsed": elapsed, "latencies": latencies, "failures": failures,
+    return {"requests": len(mails), "elapsed": elapsed, "latencies": poster.latencies, "failures": poster.failures,
             "replies_waited_for_parent": waited}
 
 

@@ -6,7 +6,7 @@ serving bench.baseline_asgi:app (Heron plus the baseline endpoints) and one Cele
 shares the machine at a lower CPU priority (`--worker-nice 10`), as the README recommends, so
 taking webhooks comes first. The webhook is answered once stored and checked; the worker records
 the message (inbox/services/raw_events.py). The load generator keeps `--concurrency` requests in
-flight over keep-alive connections (httpx).
+flight over keep-alive connections (aiohttp).
 
 Two Heron figures, side by side:
 - accepted: webhooks answered per second (what the provider sees), while the worker records the
@@ -32,11 +32,11 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
 from bench.common import (  # noqa: E402
     BASELINE_TABLE,
+    Poster,
     add_common_arguments,
     add_production_arguments,
     create_user,
@@ -64,28 +64,17 @@ WARMUP = 50
 
 async def fire(base_url: str, requests: list[tuple[str, bytes, dict]], concurrency: int) -> dict:
     """POST every request with `concurrency` in flight; returns elapsed time, latencies and failures."""
-    latencies: list[float] = []
-    failures: list[str] = []
     queue = iter(requests)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+    async with Poster(base_url, concurrency) as poster:
 
         async def worker():
             for path, body, headers in queue:
-                start = time.perf_counter()
-                try:
-                    response = await client.post(path, content=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    failures.append(f"{type(exc).__name__}: {exc}")
-                    continue
-                latencies.append(time.perf_counter() - start)
-                if response.status_code >= 300:
-                    failures.append(f"{response.status_code} {response.text[:200]}")
+                await poster.post(path, body, headers)
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-    return {"requests": len(requests), "elapsed": elapsed, "latencies": latencies, "failures": failures}
+    return {"requests": len(requests), "elapsed": elapsed, "latencies": poster.latencies, "failures": poster.failures}
 
 
 def summarize(runs: list[dict]) -> dict:

@@ -29,10 +29,10 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp  # noqa: E402
-import httpx  # noqa: E402
 
 from bench.common import (  # noqa: E402
     BenchError,
+    Poster,
     Server,
     Worker,
     add_common_arguments,
@@ -109,24 +109,13 @@ async def _listen(ws_url: str, tokens: list[str], ready, stop, results, counter)
 async def send_open_loop(server_url: str, hooks, rate: float, max_in_flight: int) -> dict:
     """POST at `rate`/s on a fixed schedule, at most `max_in_flight` outstanding (else wait for one)."""
     sent_at: dict[str, float] = {}
-    latencies: list[float] = []
-    failures: list[str] = []
     slots = asyncio.Semaphore(max_in_flight)
-    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
-    async with httpx.AsyncClient(base_url=server_url, limits=limits, timeout=60) as client:
+    async with Poster(server_url, max_in_flight) as poster:
 
         async def post(hook) -> None:
             try:
-                start = time.monotonic()
-                sent_at[hook.external_id] = start
-                try:
-                    response = await client.post(hook.path, content=hook.body, headers=hook.headers)
-                except httpx.HTTPError as exc:
-                    failures.append(f"{type(exc).__name__}: {exc}")
-                    return
-                latencies.append(time.monotonic() - start)
-                if response.status_code >= 300:
-                    failures.append(f"{response.status_code} {response.text[:200]}")
+                sent_at[hook.external_id] = time.monotonic()
+                await poster.post(hook.path, hook.body, hook.headers)
             finally:
                 slots.release()
 
@@ -140,7 +129,7 @@ async def send_open_loop(server_url: str, hooks, rate: float, max_in_flight: int
             tasks.append(asyncio.create_task(post(hook)))
         scheduled = time.monotonic() - t0
         await asyncio.gather(*tasks)
-    return {"sent_at": sent_at, "latencies": latencies, "failures": failures,
+    return {"sent_at": sent_at, "latencies": poster.latencies, "failures": poster.failures,
             "achieved_rate": round(len(hooks) / max(scheduled, 1e-9), 1) if len(hooks) > 1 else None}
 
 
