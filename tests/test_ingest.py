@@ -7,7 +7,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from inbox.inbound_reads import identity_with_contact, latest_unresolved_conversation
 from inbox.models import Contact, Conversation, Event, Label, Message, Status
+from inbox.selectors import label_names
 from inbox.services.identities import InvalidIdentity
 from inbox.services.ingest import record_inbound
 from tests.conftest import inbound
@@ -164,3 +166,44 @@ def test_nameless_customer_is_called_by_their_number_until_a_name_arrives(inbox,
     assert Contact.objects.get(pk=named.contact_id).name == "Pat Doe"
     unnamed_again = customer_writes(inbox, "+15558675310", "third", kind="phone", name="Someone Else")
     assert Contact.objects.get(pk=unnamed_again.contact_id).name == "Pat Doe"
+
+
+def _fields(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def test_the_sql_reads_build_the_instances_the_orm_builds(inbox, customer_writes, agent, sales):
+    """`inbox/inbound_reads.py` writes ingest's hot reads as SQL: every column, relation and label
+    must come out as the ORM's queries give them."""
+    message = customer_writes(inbox, "+15558675310", kind="phone", name="Alice")
+    Conversation.objects.filter(pk=message.conversation_id).update(
+        assignee=agent, team=sales, status=Status.SNOOZED, snoozed_until=timezone.now() + timedelta(days=1),
+        priority="high", subject="Refund",
+    )
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    conversation.labels.set([Label.objects.create(name="vip"), Label.objects.create(name="billing")])
+
+    read = latest_unresolved_conversation(message.contact_id)
+    expected = (
+        Conversation.objects.select_related("team", "assignee").annotate(label_names=label_names())
+        .get(pk=conversation.pk)
+    )
+    assert _fields(read) == _fields(expected)
+    assert read.label_names == expected.label_names == "billing,vip"
+    assert _fields(read.team) == _fields(expected.team)
+    assert _fields(read.assignee) == _fields(expected.assignee)
+
+    identity = identity_with_contact("phone", "+15558675310", lock=False)
+    assert _fields(identity) == _fields(message.identity)
+    assert _fields(identity.contact) == _fields(Contact.objects.get(pk=message.contact_id))
+    assert identity_with_contact("phone", "+15550000000", lock=False) is None
+
+
+def test_the_sql_read_of_an_unassigned_conversation_has_no_team_or_assignee(inbox, customer_writes):
+    message = customer_writes(inbox, "frank")
+    Conversation.objects.filter(pk=message.conversation_id).update(team=None)
+    read = latest_unresolved_conversation(message.contact_id)
+    assert read.pk == message.conversation_id
+    assert (read.team, read.assignee, read.label_names) == (None, None, None)
+    Conversation.objects.filter(pk=message.conversation_id).update(status=Status.RESOLVED)
+    assert latest_unresolved_conversation(message.contact_id) is None

@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inbox.inbound_reads import identity_with_contact
 from inbox.models import Contact, ContactMerge, Conversation, Identity, IdentityKind, Message
 from inbox.services.events import record_contact_event
 from inbox.services.identities import format_phone, normalize_identity
@@ -28,10 +29,7 @@ def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: 
     same query.
     """
     value = normalize_identity(kind, raw_value)
-    identities = Identity.objects.select_related("contact").filter(kind=kind, value=value)
-    if lock:
-        identities = identities.select_for_update(of=("contact",))
-    identity = identities.first()
+    identity = identity_with_contact(kind, value, lock=lock)
     if identity:
         contact = identity.contact
         if display_name and contact.name in ("", placeholder_name(kind, value)):
@@ -42,8 +40,8 @@ def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: 
         with transaction.atomic():
             contact = Contact.objects.create(name=display_name or placeholder_name(kind, value))
             return Identity.objects.create(contact=contact, kind=kind, value=value, display_name=display_name), True
-    except IntegrityError:
-        return identities.get(), False
+    except IntegrityError:  # created meanwhile by another transaction, now committed
+        return identity_with_contact(kind, value, lock=lock), False
 
 
 class IdentityTaken(ValueError):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels_adapters.base import InboundMessage
+from inbox.inbound_reads import latest_unresolved_conversation, message_id_for_external_id
 from inbox.models import (
     Attachment,
     Contact,
@@ -147,9 +148,7 @@ def _existing_message(inbound: InboundMessage) -> Message | None:
     if not inbound.external_id:
         return None
     # Almost always a miss: ask for the id alone (a narrow query), and load the rest only on a hit.
-    pk = Message.objects.filter(inbox_id=inbound.inbox_id, external_id=inbound.external_id).values_list(
-        "pk", flat=True
-    ).first()
+    pk = message_id_for_external_id(inbound.inbox_id, inbound.external_id)
     return None if pk is None else Message.objects.select_related("conversation", "contact").get(pk=pk)
 
 
@@ -171,9 +170,9 @@ def _pick_conversation(
     if conversation is None and thread_only and not inbound.is_automated:
         return _new_conversation(inbound, contact, inbox, now), True
     if conversation is None:
-        # The latest unresolved conversation (a plain query: almost every message finds one), else
-        # one resolved within the reopen window.
-        conversation = conversations.exclude(status=Status.RESOLVED).first()
+        # The latest unresolved conversation (almost every message finds one), else one resolved
+        # within the reopen window.
+        conversation = latest_unresolved_conversation(contact.pk)
     if conversation is None:
         window = timedelta(hours=settings.HERON["REOPEN_WINDOW_HOURS"])
         conversation = conversations.filter(status=Status.RESOLVED, resolved_at__gte=now - window).first()
