@@ -5,7 +5,7 @@ the same provider id, and picks the contact's open conversation. Through the ORM
 compiling those three querysets took about 1.8 ms of CPU per message, several times what PostgreSQL
 took to run them, on the worker's hot path (bench/RESULTS.md, realtime). Here they are plain
 statements whose column lists still come from the models, and whose rows become model instances
-the way the ORM builds them (`from_db`, with each field's database converter).
+the way the ORM builds them (`from_db`, after the same database converters).
 
 Rare paths (a thread named by the channel, a reopened conversation, a race on a new identity) keep
 using the ORM.
@@ -67,6 +67,8 @@ def latest_unresolved_conversation(contact_id: int) -> Conversation | None:
 
 @cache
 def _identity_sql(lock: bool) -> str:
+    # SQLite (the embedded default) has no row locks: a writer holds the whole database anyway.
+    lock = lock and connection.features.has_select_for_update_of
     return (
         f"SELECT {_columns(Identity, 'i')}, {_columns(Contact, 'c')} "
         f'FROM "{Identity._meta.db_table}" i JOIN "{Contact._meta.db_table}" c ON c."id" = i."contact_id" '
@@ -97,8 +99,16 @@ def _columns(model: type[Model], table: str) -> str:
 def _instance(model: type[Model], row: tuple, start: int) -> tuple[Model, int]:
     """The model whose columns start at `row[start]`, and where the next model's columns start."""
     fields = model._meta.concrete_fields
-    values = [
-        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-        for field, value in zip(fields, row[start : start + len(fields)], strict=True)
-    ]
+    values = list(row[start : start + len(fields)])
+    for index, (converters, column) in enumerate(_converters(model)):
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
     return model.from_db(DEFAULT_DB_ALIAS, [field.attname for field in fields], values), start + len(fields)
+
+
+@cache
+def _converters(model: type[Model]) -> list[tuple[list, object]]:
+    """Per column, what the ORM's compiler applies to a value read from the database: the backend's
+    converters (SQLite's datetimes) and the field's own (`from_db_value`: JSON)."""
+    columns = [field.get_col(model._meta.db_table) for field in model._meta.concrete_fields]
+    return [(connection.ops.get_db_converters(col) + col.get_db_converters(connection), col) for col in columns]

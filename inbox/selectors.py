@@ -1,5 +1,6 @@
 """Reads with permission filtering in one place: the API and the websocket both use these."""
 
+from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -180,13 +181,16 @@ def label_names() -> RawSQL:
     conversation = Conversation._meta.db_table
     through = Conversation.labels.through._meta.db_table
     label = Label._meta.db_table
-    return RawSQL(
-        f'SELECT string_agg("{label}"."name", %s ORDER BY "{label}"."name") FROM "{through}" '
-        f'JOIN "{label}" ON "{label}"."id" = "{through}"."label_id" '
-        f'WHERE "{through}"."conversation_id" = "{conversation}"."id"',
-        (LABEL_SEPARATOR,),
-        output_field=CharField(),
+    name = f'"{label}"."name"'
+    tables = (
+        f'FROM "{through}" JOIN "{label}" ON "{label}"."id" = "{through}"."label_id" '
+        f'WHERE "{through}"."conversation_id" = "{conversation}"."id"'
     )
+    if connection.vendor == "sqlite":  # the embedded default: no ORDER BY inside an aggregate before 3.44
+        sql = f'SELECT group_concat("name", %s) FROM (SELECT {name} AS "name" {tables} ORDER BY {name})'
+    else:
+        sql = f"SELECT string_agg({name}, %s ORDER BY {name}) {tables}"
+    return RawSQL(sql, (LABEL_SEPARATOR,), output_field=CharField())
 
 
 def conversation_messages(user, conversation_id: int) -> QuerySet[Message]:
