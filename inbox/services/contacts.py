@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inbox import plain_writes
 from inbox.inbound_reads import identity_with_contact
 from inbox.models import Contact, ContactMerge, Conversation, Identity, IdentityKind, Message
 from inbox.services.events import record_contact_event
@@ -38,8 +39,11 @@ def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: 
         return identity, False
     try:
         with transaction.atomic():
-            contact = Contact.objects.create(name=display_name or placeholder_name(kind, value))
-            return Identity.objects.create(contact=contact, kind=kind, value=value, display_name=display_name), True
+            contact = Contact(name=display_name or placeholder_name(kind, value))
+            plain_writes.insert(contact)  # every new customer's first message writes these two
+            identity = Identity(contact=contact, kind=kind, value=value, display_name=display_name)
+            plain_writes.insert(identity)
+            return identity, True
     except IntegrityError:  # created meanwhile by another transaction, now committed
         return identity_with_contact(kind, value, lock=lock), False
 

@@ -9,9 +9,11 @@ import nh3
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from channels_adapters.base import InboundMessage
+from inbox import plain_writes
 from inbox.inbound_reads import latest_unresolved_conversation, message_id_for_external_id
 from inbox.models import (
     Attachment,
@@ -33,10 +35,10 @@ log = logging.getLogger("heron.ingest")
 
 MAX_TEXT_LENGTH = 100_000
 # The conversation fields recording an inbound message may change (see record_inbound).
-INBOUND_CHANGES = [
+INBOUND_CHANGES = (
     "last_message", "last_message_at", "inbox", "last_inbound_at", "waiting_since", "subject", "status",
     "snoozed_until", "resolved_at", "updated_at",
-]
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def record_inbound(
             conversation, created_conversation = _pick_conversation(
                 inbound, contact, inbox, now, thread=thread, thread_only=find_thread is not None
             )
-        message = Message.objects.create(
+        message = Message(
             conversation=conversation,
             contact=contact,
             inbox=inbox,
@@ -119,6 +121,7 @@ def record_inbound(
             metadata=inbound.metadata,
             created_at=now,
         )
+        plain_writes.insert(message)
         attachments, pending_downloads = _store_files(message, inbound)
         # The event payloads below read these; we know them, so no query is needed.
         message._prefetched_objects_cache = {"attachments": attachments}
@@ -134,7 +137,7 @@ def record_inbound(
             conversation.subject = inbound.subject[:500]
         # Only what a customer's message changes: an agent assigning or prioritizing the conversation
         # meanwhile must not be written back over with what this transaction read.
-        conversation.save(update_fields=INBOUND_CHANGES)
+        plain_writes.update(conversation, INBOUND_CHANGES)
 
         if created_conversation:
             record_conversation_event("conversation.created", conversation)
@@ -157,16 +160,10 @@ def _pick_conversation(
     thread_only: bool,
 ) -> tuple[Conversation, bool]:
     """Explicit thread → latest unresolved → recently resolved (reopened) → new."""
-    conversations = (
-        Conversation.objects.filter(contact=contact)
-        .select_related("team", "assignee")
-        .annotate(label_names=label_names())  # the events show them
-        .order_by("-last_message_at", "-id")
-    )
     conversation = thread if thread is not None and thread.contact_id == contact.pk else None
     if conversation is None and inbound.thread_conversation_id:
         # Never across customers: the thread must belong to this contact.
-        conversation = conversations.filter(pk=inbound.thread_conversation_id).first()
+        conversation = _conversations_of(contact).filter(pk=inbound.thread_conversation_id).first()
     if conversation is None and thread_only and not inbound.is_automated:
         return _new_conversation(inbound, contact, inbox, now), True
     if conversation is None:
@@ -175,9 +172,9 @@ def _pick_conversation(
         conversation = latest_unresolved_conversation(contact.pk)
     if conversation is None:
         window = timedelta(hours=settings.HERON["REOPEN_WINDOW_HOURS"])
-        conversation = conversations.filter(status=Status.RESOLVED, resolved_at__gte=now - window).first()
+        conversation = _conversations_of(contact).filter(status=Status.RESOLVED, resolved_at__gte=now - window).first()
     if conversation is None and inbound.is_automated:
-        conversation = conversations.first()
+        conversation = _conversations_of(contact).first()
 
     if conversation is None:
         return _new_conversation(inbound, contact, inbox, now), True
@@ -191,11 +188,22 @@ def _pick_conversation(
     return conversation, False
 
 
+def _conversations_of(contact: Contact) -> QuerySet[Conversation]:
+    """Newest first, with what the events show of them (the common pick is `latest_unresolved_conversation`)."""
+    return (
+        Conversation.objects.filter(contact=contact)
+        .select_related("team", "assignee")
+        .annotate(label_names=label_names())
+        .order_by("-last_message_at", "-id")
+    )
+
+
 def _new_conversation(inbound: InboundMessage, contact: Contact, inbox: Inbox, now) -> Conversation:
-    conversation = Conversation.objects.create(
+    conversation = Conversation(
         contact=contact, inbox=inbox, team=inbox.team, status=Status.OPEN, created_at=now,
         last_message_at=now, subject=inbound.subject[:500],
     )
+    plain_writes.insert(conversation)
     conversation._prefetched_objects_cache = {"labels": Label.objects.none()}
     return conversation
 

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from inbox import plain_writes
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.handoff import BatchedHandoff, process_handoff
 
@@ -68,10 +69,12 @@ def is_deferred(endpoint: str) -> bool:
 
 def store_raw_event(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
     headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-    return RawInboundEvent.objects.create(
+    raw = RawInboundEvent(
         channel=channel, endpoint=endpoint, inbox=inbox, url=request.get_full_path(), headers=headers,
         content_type=request.content_type or "", body=request.body,
     )
+    plain_writes.insert(raw)  # every webhook's one statement before its answer
+    return raw
 
 
 class BadPayload(ValueError):

@@ -1,0 +1,78 @@
+"""`inbox/plain_writes.py` must write what `save()` writes, for every model it is used on."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import DatabaseError
+from django.utils import timezone
+
+from inbox import plain_writes
+from inbox.models import Contact, Conversation, Identity, Message, RawInboundEvent, Status
+from inbox.services.ingest import INBOUND_CHANGES
+
+AUTO_TIMESTAMPS = {"created_at", "updated_at", "received_at"}
+NOW = timezone.now()
+
+
+def stored(instance, unique: str = "") -> dict:
+    """The row as the ORM reads it back, without the key, the columns the clock fills and a column
+    that must differ between the two rows (unique)."""
+    fresh = type(instance).objects.get(pk=instance.pk)
+    return {
+        field.attname: getattr(fresh, field.attname)
+        for field in type(instance)._meta.concrete_fields
+        if field.attname not in {*AUTO_TIMESTAMPS, unique} and not field.primary_key
+    }
+
+
+def assert_same_insert(make, unique: str = "") -> None:
+    """`make(n)` builds the instance; the first is saved, the second inserted."""
+    by_save, by_plain = make(0), make(1)
+    by_save.save()
+    plain_writes.insert(by_plain)
+    assert by_plain.pk is not None and by_plain.pk != by_save.pk
+    assert not by_plain._state.adding
+    assert stored(by_plain, unique) == stored(by_save, unique)
+    assert getattr(by_plain, unique or "pk") == getattr(type(by_plain).objects.get(pk=by_plain.pk), unique or "pk")
+    fresh = type(by_plain).objects.get(pk=by_plain.pk)
+    for name in AUTO_TIMESTAMPS & {field.attname for field in type(by_plain)._meta.concrete_fields}:
+        assert abs(getattr(fresh, name) - getattr(by_save, name)) < timedelta(seconds=5)
+
+
+def test_inserts_write_what_save_writes(inbox, customer_writes, agent):
+    first = customer_writes(inbox, "+15558675310", kind="phone")
+    assert_same_insert(lambda n: Contact(name="Grace"))
+    assert_same_insert(lambda n: Identity(contact=first.contact, kind="email", value=f"grace{n}@x.org",
+                                          display_name="Grace"), unique="value")
+    assert_same_insert(lambda n: Conversation(contact=first.contact, inbox=inbox, team=inbox.team, assignee=agent,
+                                            status=Status.OPEN, subject="Refund", last_message_at=NOW))
+    assert_same_insert(lambda n: Message(
+        conversation=first.conversation, contact=first.contact, inbox=inbox, direction="in", channel="sms",
+        text="Hi ☕", html="<p>Hi</p>", metadata={"segments": 2, "nested": {"a": [1, "b"]}}, created_at=NOW,
+    ))
+    assert_same_insert(lambda n: RawInboundEvent(
+        channel="sms", endpoint="sms", inbox=inbox, url="/webhooks/twilio/sms/", headers={"X-Twilio-Signature": "s"},
+        content_type="application/x-www-form-urlencoded", body=b"Body=hi\xff",
+    ))
+
+
+def test_an_update_writes_only_the_named_fields(inbox, customer_writes):
+    conversation = customer_writes(inbox, "heidi").conversation
+    elsewhere = Conversation.objects.get(pk=conversation.pk)
+    elsewhere.priority = "high"  # an agent's change, saved meanwhile
+    elsewhere.save(update_fields=["priority"])
+
+    before = Conversation.objects.get(pk=conversation.pk).updated_at
+    conversation.status, conversation.subject = Status.PENDING, "Where is my parcel?"
+    plain_writes.update(conversation, INBOUND_CHANGES)
+
+    fresh = Conversation.objects.get(pk=conversation.pk)
+    assert (fresh.status, fresh.subject, fresh.priority) == (Status.PENDING, "Where is my parcel?", "high")
+    assert fresh.updated_at > before  # auto_now, as save(update_fields=...) sets it
+
+
+def test_updating_a_deleted_row_fails_as_save_does(inbox, customer_writes):
+    conversation = customer_writes(inbox, "ivan").conversation
+    Conversation.objects.filter(pk=conversation.pk).delete()
+    with pytest.raises(DatabaseError):
+        plain_writes.update(conversation, ("status",))
