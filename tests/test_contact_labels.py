@@ -27,7 +27,7 @@ def label_contact(api, contact, labels):
 def test_agent_sets_labels_and_a_contact_event_is_written(client_for, agent, alice, django_capture_on_commit_callbacks,
                                                           monkeypatch):
     published = []
-    monkeypatch.setattr("inbox.services.events.publish_event", lambda frame, groups: published.append((frame, groups)))
+    monkeypatch.setattr("inbox.services.events.publish_events", published.extend)
     api = client_for(agent)
     with django_capture_on_commit_callbacks(execute=True):
         response = label_contact(api, alice, ["vip", "churn-risk", "vip"])

@@ -31,6 +31,21 @@ def test_webhook_message_reaches_an_open_browser_socket(server, inbox, agent):
         assert frame["id"] > 0 and frame["data"]["conversation"]["contact"]["name"] == "Alice"
 
 
+def test_a_new_customers_two_events_arrive_in_order_once(server, inbox, agent, admin):
+    """They leave together (one broadcast per group: events.published_together), as two frames."""
+    for user in (agent, admin):  # a team group and the everyone group
+        with open_socket(server.ws_url, token=token_for(user)) as socket:
+            text = f"first words to {user.pk}"
+            customer_webhook(server.url, inbox, text, sender=f"new-{user.pk}")
+            created = receive_until(socket, lambda f: f.get("type") == "conversation.created")
+            message = receive_until(socket, lambda f: True)  # the very next frame
+            assert is_message(text)(message)
+            assert message["id"] == created["id"] + 1
+            assert message["data"]["conversation"]["id"] == created["data"]["conversation"]["id"]
+            ids = {created["id"], message["id"]}
+            assert_nothing_received(socket, lambda f, ids=ids: f.get("id") in ids, wait=1.0)
+
+
 def test_forged_webhook_is_refused_and_nothing_is_stored(server, inbox):
     response = post_simulator_webhook(server.url, "/webhooks/simulator/inbound/", {
         "inbox": inbox.address, "from": "mallory", "text": "forged", "id": "F1"}, signature="0" * 64)

@@ -76,15 +76,15 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         else:
             await forward(self, message)
 
-    async def heron_event(self, message):
-        event_id = message["id"]
-        if event_id in self.recent_ids:
-            return
-        self.recent_ids.add(event_id)
-        self.recent_order.append(event_id)
-        if len(self.recent_order) > RECENT_IDS_KEPT:
-            self.recent_ids.discard(self.recent_order.popleft())
-        await self.send(text_data=message["text"])  # serialized once by the publisher
+    async def heron_events(self, message):
+        for event_id, text in message["frames"]:  # one transaction's events, in order
+            if event_id in self.recent_ids:
+                continue
+            self.recent_ids.add(event_id)
+            self.recent_order.append(event_id)
+            if len(self.recent_order) > RECENT_IDS_KEPT:
+                self.recent_ids.discard(self.recent_order.popleft())
+            await self.send(text_data=text)  # serialized once by the publisher
 
     async def heron_presence(self, message):
         frame = message["frame"]
@@ -95,4 +95,4 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(frame)
 
 
-FORWARDED_FRAMES = {"heron.event": InboxConsumer.heron_event, "heron.presence": InboxConsumer.heron_presence}
+FORWARDED_FRAMES = {"heron.events": InboxConsumer.heron_events, "heron.presence": InboxConsumer.heron_presence}

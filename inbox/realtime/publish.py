@@ -88,6 +88,20 @@ def publish(groups: list[str], message: dict) -> None:
         _background_publisher(layer).submit(groups, message)
 
 
-def publish_event(frame: dict, groups: list[str]) -> None:
-    """The frame is serialized once here, not once per socket that receives it."""
-    publish(groups, {"type": "heron.event", "id": frame["id"], "text": json.dumps(frame)})
+def publish_events(frames: list[tuple[dict, list[str]]]) -> None:
+    """Event frames, each with the groups that may see it, in the order they committed.
+
+    Each group gets one channel-layer message with all of its frames (`heron.events`): a new
+    customer's first message commits two events, and every message costs a PUBLISH per group and,
+    in every ASGI process, a wake-up and a decode per socket. Each frame is serialized once here,
+    not once per socket that receives it."""
+    texts = [(frame["id"], json.dumps(frame)) for frame, _groups in frames]
+    frames_of_group: dict[str, list[int]] = {}
+    for index, (_frame, groups) in enumerate(frames):
+        for group in groups:
+            frames_of_group.setdefault(group, []).append(index)
+    groups_of_frames: dict[tuple[int, ...], list[str]] = {}
+    for group, indexes in frames_of_group.items():
+        groups_of_frames.setdefault(tuple(indexes), []).append(group)
+    for indexes, groups in groups_of_frames.items():
+        publish(groups, {"type": "heron.events", "frames": [texts[index] for index in indexes]})

@@ -1,17 +1,22 @@
 """Writing events: the one record of "something changed" that realtime and catch-up both read."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from inbox.models import Contact, Conversation, Event, Message
 from inbox.realtime.groups import EVERYONE, groups_for_contact, groups_for_conversation
-from inbox.realtime.publish import publish_event
+from inbox.realtime.publish import publish_events
 from inbox.services.payloads import as_json, contact_payload, conversation_payload, message_payload
 
 # Any constant works; it names the lock that orders event inserts (see record_event).
 EVENT_ORDER_LOCK = 7_4736_2001
+# The frames of a `published_together` block being recorded on this thread.
+_published_together: ContextVar[list[tuple[dict, list[str]]] | None] = ContextVar("published_together", default=None)
 
 
 def record_event(
@@ -34,8 +39,26 @@ def record_event(
     else:
         groups = [EVERYONE]
     frame = event.as_frame()
-    transaction.on_commit(lambda: publish_event(frame, groups))
+    together = _published_together.get()
+    if together is not None:
+        together.append((frame, groups))
+    else:
+        transaction.on_commit(lambda: publish_events([(frame, groups)]))
     return event
+
+
+@contextmanager
+def published_together() -> Iterator[None]:
+    """Inside a transaction: the events recorded in the block reach the sockets as one channel-layer
+    message per group once the transaction commits (see `publish_events`); none if the block raises."""
+    frames: list[tuple[dict, list[str]]] = []
+    token = _published_together.set(frames)
+    try:
+        yield
+    finally:
+        _published_together.reset(token)
+    if frames:
+        transaction.on_commit(lambda: publish_events(frames))
 
 
 def _insert_in_order(type: str, data: dict, conversation: Conversation | None, contact: Contact | None) -> Event:

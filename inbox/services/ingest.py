@@ -29,7 +29,7 @@ from inbox.models import (
 )
 from inbox.selectors import label_names
 from inbox.services.contacts import resolve_contact
-from inbox.services.events import record_conversation_event, record_message_event
+from inbox.services.events import published_together, record_conversation_event, record_message_event
 
 log = logging.getLogger("heron.ingest")
 
@@ -139,9 +139,10 @@ def record_inbound(
         # meanwhile must not be written back over with what this transaction read.
         plain_writes.update(conversation, INBOUND_CHANGES)
 
-        if created_conversation:
-            record_conversation_event("conversation.created", conversation)
-        record_message_event("message.created", message)
+        with published_together():  # a new customer's two events: one broadcast
+            if created_conversation:
+                record_conversation_event("conversation.created", conversation)
+            record_message_event("message.created", message)
         for attachment_id in pending_downloads:
             transaction.on_commit(lambda pk=attachment_id: _enqueue_download(pk))
     return IngestResult(message, created=True)
