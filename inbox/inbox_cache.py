@@ -28,6 +28,7 @@ from inbox.models import Inbox
 MAX_ENTRIES = 10_000
 
 _found: dict[tuple[str, str], tuple[float, list[Inbox]]] = {}
+_by_address: dict[str, tuple[float, dict[str, Inbox]]] = {}
 
 
 def inboxes_at(channel: str, address: str, *, fresh: bool = False) -> list[Inbox]:
@@ -47,8 +48,23 @@ def inboxes_at(channel: str, address: str, *, fresh: bool = False) -> list[Inbox
     return inboxes
 
 
+def inboxes_by_address(channel: str, *, fresh: bool = False) -> dict[str, Inbox]:
+    """Every inbox of `channel` by its lower-cased address (email addresses match whatever their
+    case). A caller that finds no inbox here asks again with `fresh`, so an inbox another process
+    has just added is found at once."""
+    now = time.monotonic()
+    kept = None if fresh else _by_address.get(channel)
+    if kept is not None and now - kept[0] < settings.HERON["INBOX_CACHE_SECONDS"]:
+        return kept[1]
+    inboxes = {inbox.address.lower(): inbox for inbox in Inbox.objects.filter(channel=channel).select_related("team")}
+    if settings.HERON["INBOX_CACHE_SECONDS"] > 0:
+        _by_address[channel] = (now, inboxes)
+    return inboxes
+
+
 def forget_inboxes() -> None:
     _found.clear()
+    _by_address.clear()
 
 
 @receiver(post_save, sender=Inbox)

@@ -134,6 +134,33 @@ def test_plus_addressed_recipient_maps_to_the_inbox(receive, email_inbox):
     assert message.inbox_id == email_inbox.pk
 
 
+def test_recipients_match_inboxes_whatever_the_case_and_a_new_inbox_at_once(receive, email_inbox, support):
+    """Inboxes come from the process's cache (inbox/inbox_cache.py); one added by another process
+    (here: bulk_create, which sends no post_save to clear it) is found on the first mail to it."""
+    assert receive(mime(to="SUPPORT@Heron.Local")).inbox_id == email_inbox.pk
+    [sales] = Inbox.objects.bulk_create([Inbox(name="Sales", channel="email", address="Sales@Heron.local", team=support)])
+    assert receive(mime(to="sales@heron.local")).inbox_id == sales.pk
+
+
+@pytest.mark.django_db(transaction=True)  # foreign keys are checked per statement, as in production
+def test_mail_to_a_kept_inbox_another_process_deleted_is_kept_for_replay(client, email_inbox, receive, support):
+    from django.db import connection
+
+    receive(mime(to="support@heron.local"))  # the process now keeps the inbox
+    gone = Inbox.objects.create(name="Gone", channel="email", address="gone@heron.local", team=support)
+    receive(mime(to="gone@heron.local"))
+    Message.objects.filter(inbox=gone).delete()
+    Conversation.objects.filter(inbox=gone).delete()
+    RawInboundEvent.objects.filter(inbox=gone).update(inbox=None)
+    with connection.cursor() as cursor:  # as another process would: no signal clears this one's cache
+        cursor.execute(f'DELETE FROM "{Inbox._meta.db_table}" WHERE id = %s', [gone.pk])
+
+    assert post_postmark(client, mime(to="gone@heron.local")).status_code == 200
+    raw_event = RawInboundEvent.objects.order_by("-id").first()
+    assert raw_event.inbox_id is None
+    assert raw_event.result == RawInboundEvent.Result.FAILED and "No email inbox" in raw_event.error
+
+
 # ------------------------------------------------------------------------------------ threading
 
 def test_outbound_reply_has_threading_headers_and_the_customer_answer_threads_back(

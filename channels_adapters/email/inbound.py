@@ -11,11 +11,14 @@ import logging
 
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import inbound
+from django.db import IntegrityError
 from django.dispatch import receiver
 from django.http import HttpRequest
 
 from channels_adapters.email.parse import find_inbox, header, parse_email, parse_mime
 from channels_adapters.email.threading import normalize_message_id
+from inbox import plain_writes
+from inbox.inbox_cache import forget_inboxes
 from inbox.models import Inbox, Message, RawInboundEvent
 from inbox.services.email_threading import ingest_email, record_bounce
 from inbox.services.raw_events import (
@@ -49,10 +52,12 @@ def _original_mime(esp_event) -> bytes | None:
 def store_email(
     raw_mime: bytes, *, inbox: Inbox | None, url: str, extra: dict, http_headers: dict | None = None
 ) -> RawInboundEvent:
-    return RawInboundEvent.objects.create(
+    raw = RawInboundEvent(
         channel="email", endpoint=ENDPOINT, inbox=inbox, url=url[:2000], headers={**(http_headers or {}), **extra},
         content_type="message/rfc822", body=raw_mime,
     )
+    plain_writes.insert(raw)
+    return raw
 
 
 def ingest_mime(inbox: Inbox, raw: bytes, *, url: str, extra: dict) -> str:
@@ -97,7 +102,12 @@ def handle_inbound(sender, event, esp_name, **kwargs):
     if message.spam_score is not None:
         extra["X-Heron-Spam-Score"] = str(message.spam_score)
     inbox = find_inbox(message, message.envelope_recipient)
-    raw = store_email(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
+    try:
+        raw = store_email(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
+    except IntegrityError:  # the inbox was deleted since this process kept it (inbox/inbox_cache.py)
+        forget_inboxes()
+        inbox = find_inbox(message, message.envelope_recipient)
+        raw = store_email(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
     # anymail has parsed the message already; threading and storing it happen on a worker, and
     # whatever fails there (no inbox for this recipient yet, say) stays on the raw event for replay.
     defer_raw_event(raw)

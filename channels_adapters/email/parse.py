@@ -17,10 +17,10 @@ from email.policy import default as default_policy
 
 from anymail.inbound import AnymailInboundMessage
 from django.conf import settings
-from django.db.models.functions import Lower
 
 from channels_adapters.base import InboundAttachment, InboundMessage, SenderIdentity
 from channels_adapters.email import threading as th
+from inbox.inbox_cache import inboxes_by_address
 from inbox.models import Inbox
 from inbox.services.email_threading import ThreadHints
 from inbox.services.raw_events import BadPayload
@@ -156,14 +156,11 @@ def find_inbox(msg: StdMessage, envelope_recipient: str | None = None) -> Inbox 
     bases = [th.base_address(a) for a in candidates]
     if not bases:
         return None
-    inboxes = {
-        inbox.address.lower(): inbox
-        for inbox in Inbox.objects.select_related("team").annotate(a=Lower("address"))
-        .filter(channel="email", a__in=bases)
-    }
-    for base in bases:
-        if base in inboxes:
-            return inboxes[base]
+    for fresh in (False, True):  # the process's cache first (inbox/inbox_cache.py), then the database
+        inboxes = inboxes_by_address("email", fresh=fresh)
+        for base in bases:
+            if base in inboxes:
+                return inboxes[base]
     return None
 
 
