@@ -78,9 +78,26 @@ def message_id_for_external_id(inbox_id: int, external_id: str) -> int | None:
 def latest_unresolved_conversation(contact_id: int) -> Conversation | None:
     """The contact's latest conversation that is not resolved, with its team, assignee and
     `label_names` (what its events show), as `ingest._pick_conversation`'s ORM query would return it."""
-    sql, label_params = _unresolved_conversation_sql()
+    where = (
+        f'WHERE "{_CONVERSATIONS}"."contact_id" = %s AND "{_CONVERSATIONS}"."status" <> %s '
+        f'ORDER BY "{_CONVERSATIONS}"."last_message_at" DESC, "{_CONVERSATIONS}"."id" DESC LIMIT 1'
+    )
+    return _conversation(where, [contact_id, Status.RESOLVED])
+
+
+def contact_conversation(conversation_id: int, contact_id: int) -> Conversation | None:
+    """One conversation, loaded as above, if it belongs to the contact (threads never cross customers)."""
+    where = f'WHERE "{_CONVERSATIONS}"."id" = %s AND "{_CONVERSATIONS}"."contact_id" = %s'
+    return _conversation(where, [conversation_id, contact_id])
+
+
+_CONVERSATIONS = Conversation._meta.db_table
+
+
+def _conversation(where: str, params: list) -> Conversation | None:
+    select, label_params = _conversation_select()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*label_params, contact_id, Status.RESOLVED])
+        cursor.execute(f"{select} {where}", [*label_params, *params])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -106,19 +123,16 @@ def _identity_sql(lock: bool) -> str:
 
 
 @cache
-def _unresolved_conversation_sql() -> tuple[str, tuple]:
-    conversations = Conversation._meta.db_table
+def _conversation_select() -> tuple[str, tuple]:
     user = get_user_model()
-    labels_sql, label_params = label_names().sql, label_names().params  # refers to the table by name
+    labels = label_names()  # refers to the conversations table by name
     sql = (
-        f'SELECT {_columns(Conversation, conversations)}, ({labels_sql}), {_columns(Team, "t")}, '
-        f'{_columns(user, "u")} FROM "{conversations}" '
-        f'LEFT JOIN "{Team._meta.db_table}" t ON t."id" = "{conversations}"."team_id" '
-        f'LEFT JOIN "{user._meta.db_table}" u ON u."id" = "{conversations}"."assignee_id" '
-        f'WHERE "{conversations}"."contact_id" = %s AND "{conversations}"."status" <> %s '
-        f'ORDER BY "{conversations}"."last_message_at" DESC, "{conversations}"."id" DESC LIMIT 1'
+        f'SELECT {_columns(Conversation, _CONVERSATIONS)}, ({labels.sql}), {_columns(Team, "t")}, '
+        f'{_columns(user, "u")} FROM "{_CONVERSATIONS}" '
+        f'LEFT JOIN "{Team._meta.db_table}" t ON t."id" = "{_CONVERSATIONS}"."team_id" '
+        f'LEFT JOIN "{user._meta.db_table}" u ON u."id" = "{_CONVERSATIONS}"."assignee_id"'
     )
-    return sql, tuple(label_params)
+    return sql, tuple(labels.params)
 
 
 def _columns(model: type[Model], table: str) -> str:

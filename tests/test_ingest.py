@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from inbox.inbound_reads import identity_with_contact, latest_unresolved_conversation
+from inbox.inbound_reads import contact_conversation, identity_with_contact, latest_unresolved_conversation
 from inbox.models import Contact, Conversation, Event, Label, Message, Status
 from inbox.selectors import label_names
 from inbox.services.identities import InvalidIdentity
@@ -192,6 +192,11 @@ def test_the_sql_reads_build_the_instances_the_orm_builds(inbox, customer_writes
     assert read.label_names == expected.label_names == "billing,vip"
     assert _fields(read.team) == _fields(expected.team)
     assert _fields(read.assignee) == _fields(expected.assignee)
+
+    by_pk = contact_conversation(conversation.pk, message.contact_id)
+    assert _fields(by_pk) == _fields(expected) and by_pk.label_names == "billing,vip"
+    stranger = customer_writes(inbox, "+15558675311", kind="phone")
+    assert contact_conversation(conversation.pk, stranger.contact_id) is None  # never across customers
 
     identity = identity_with_contact("phone", "+15558675310", lock=False)
     assert _fields(identity) == _fields(message.identity)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from channels_adapters.base import DeliveryUpdate, InboundMessage
+from inbox.inbound_reads import contact_conversation
 from inbox.models import Conversation, DeliveryStatus, Direction, Identity, Inbox, Message
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import IngestResult, record_inbound
@@ -41,7 +42,6 @@ def find_thread(identity: Identity, hints: ThreadHints, *, now=None) -> Conversa
     """Referenced Message-IDs → token → base subject (same identity, within the window). Same contact only."""
     now = now or timezone.now()
     contact_id = identity.contact_id
-    conversations = Conversation.objects.filter(contact_id=contact_id)
 
     if hints.referenced_ids:
         known = dict(
@@ -49,10 +49,11 @@ def find_thread(identity: Identity, hints: ThreadHints, *, now=None) -> Conversa
             .values_list("external_id", "conversation_id")
         )
         for message_id in hints.referenced_ids:
-            if message_id in known:
-                return conversations.get(pk=known[message_id])
+            conversation = contact_conversation(known[message_id], contact_id) if message_id in known else None
+            if conversation is not None:
+                return conversation
     for conversation_id in (*hints.our_conversation_ids, *hints.tokens):
-        conversation = conversations.filter(pk=conversation_id).first()
+        conversation = contact_conversation(conversation_id, contact_id)
         if conversation is not None:
             return conversation
     if hints.base_subject and not hints.is_forward:
@@ -66,7 +67,7 @@ def find_thread(identity: Identity, hints: ThreadHints, *, now=None) -> Conversa
             .first()
         )
         if earlier:
-            return conversations.filter(pk=earlier).first()
+            return contact_conversation(earlier, contact_id)
     return None
 
 

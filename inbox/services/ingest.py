@@ -206,6 +206,7 @@ def _new_conversation(inbound: InboundMessage, contact: Contact, inbox: Inbox, n
     )
     plain_writes.insert(conversation)
     conversation._prefetched_objects_cache = {"labels": Label.objects.none()}
+    conversation.label_names = None  # none yet: what the events show, without building a queryset
     return conversation
 
 
