@@ -207,7 +207,7 @@ HERON = {
     # cheaper recording for at most this much latency; none after a quiet spell.
     # How long a process keeps an inbox it found for a webhook (inbox/inbox_cache.py); 0: never.
     "INBOX_CACHE_SECONDS": float(os.environ.get("HERON_INBOX_CACHE_SECONDS", "10")),
-    "HANDOFF_INTERVAL_MS": float(os.environ.get("HERON_HANDOFF_INTERVAL_MS", "25")),
+    "HANDOFF_INTERVAL_MS": float(os.environ.get("HERON_HANDOFF_INTERVAL_MS", "15")),
 }
 
 ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "heron:heron-dev-webhook-secret")}
