@@ -151,3 +151,39 @@ def _sender_of(raw: bytes) -> str:
     from channels_adapters.email.parse import sender_of
 
     return sender_of(AnymailInboundMessage.parse_raw_mime_bytes(raw), None)[1]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.eml")))
+def test_anymail_parses_with_headers_parsed_once_and_reads_the_same(name):
+    """channels_adapters/email/parse.py gives anymail's inbound parser a policy that parses each header
+    once; every message must read exactly as with email.policy.default."""
+    from email.parser import BytesParser
+    from email.policy import default
+
+    import anymail.inbound
+    from anymail.inbound import AnymailInboundMessage
+
+    from channels_adapters.email.parse import _PARSING_POLICY
+
+    assert anymail.inbound.default_policy is _PARSING_POLICY
+    raw = (CORPUS / name).read_bytes()
+
+    def reading(message) -> list:
+        parts = [
+            (part.get_content_type(), part.get_filename(), [(k, str(v)) for k, v in part.items()],
+             part.get_payload(decode=True) if not part.is_multipart() else None)
+            for part in message.walk()
+        ]
+        addresses = attempt(lambda: [str(a) for a in [message.from_email, *message.to, *message.cc] if a])
+        texts = [attempt(lambda name=name: getattr(message, name)) for name in ("subject", "text", "html")]
+        return [parts, addresses, *texts, [(a.get_filename(), a.get_content_type()) for a in message.attachments]]
+
+    def attempt(read):  # a malformed message may fail to decode: then both must fail alike
+        try:
+            return read()
+        except Exception as exc:  # noqa: BLE001
+            return type(exc).__name__
+
+    assert reading(AnymailInboundMessage.parse_raw_mime_bytes(raw)) == reading(
+        BytesParser(AnymailInboundMessage, policy=default).parsebytes(raw)
+    )

@@ -9,6 +9,9 @@ class EmailConfig(AppConfig):
 
     def ready(self):
         from channels_adapters.email import inbound, tasks, tracking  # noqa: F401 - signal receivers, processors, tasks
+        from channels_adapters.email.parse import parse_headers_once_in_anymail
+
+        parse_headers_once_in_anymail()
         from config.celery import app
 
         app.conf.beat_schedule.setdefault(

@@ -61,6 +61,16 @@ def parse_mime(raw: bytes) -> AnymailInboundMessage:
     return BytesParser(AnymailInboundMessage, policy=_PARSING_POLICY).parsebytes(raw)
 
 
+def parse_headers_once_in_anymail() -> None:
+    """anymail's inbound webhooks parse the posted MIME with `email.policy.default` (the module's
+    `default_policy`) before our signal handler runs: about half of the CPU of accepting an email,
+    most of it re-parsing each part's Content-Type. It gets the policy `parse_mime` uses, whose
+    results are the same (`tests/test_email_corpus.py` checks the whole corpus both ways)."""
+    import anymail.inbound
+
+    anymail.inbound.default_policy = _PARSING_POLICY
+
+
 def _limit(name: str, default: int) -> int:
     return int(getattr(settings, "HERON_EMAIL", {}).get(name, default))
 
