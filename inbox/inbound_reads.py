@@ -13,13 +13,24 @@ Rare paths (a reopened conversation, a race on a new identity) keep using the OR
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model
 
-from inbox.models import Contact, Conversation, Identity, Inbox, Message, RawInboundEvent, Status, Team
+from inbox.models import (
+    Contact,
+    Conversation,
+    Direction,
+    Identity,
+    Inbox,
+    Message,
+    RawInboundEvent,
+    Status,
+    Team,
+)
 from inbox.selectors import label_names
 
 
@@ -91,6 +102,34 @@ def contact_conversation(conversation_id: int, contact_id: int) -> Conversation 
 
 
 _CONVERSATIONS = Conversation._meta.db_table
+_MESSAGES = Message._meta.db_table
+
+
+def email_conversations_by_message_id(contact_id: int, message_ids: list[str]) -> dict[str, int]:
+    """Which of `message_ids` are emails of this contact (theirs or ours) we hold, and in what conversation."""
+    if not message_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "external_id", "conversation_id" FROM "{_MESSAGES}" WHERE "contact_id" = %s '
+            f'AND "channel" = %s AND "external_id" IN ({", ".join(["%s"] * len(message_ids))})',
+            [contact_id, "email", *message_ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def latest_email_with_subject(identity_id: int, base_subject: str, since: datetime) -> int | None:
+    """The conversation of the identity's latest inbound email since `since` whose base subject
+    (`metadata.base_subject`, "Re:" and tags taken off) is this one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "conversation_id" FROM "{_MESSAGES}" WHERE "identity_id" = %s AND "channel" = %s '
+            f'AND "direction" = %s AND "created_at" >= %s AND "metadata" ->> \'base_subject\' = %s '
+            'ORDER BY "created_at" DESC, "id" DESC LIMIT 1',  # ->>: PostgreSQL, and SQLite since 3.38
+            [identity_id, "email", Direction.IN, connection.ops.adapt_datetimefield_value(since), base_subject],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _conversation(where: str, params: list) -> Conversation | None:

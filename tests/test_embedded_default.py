@@ -25,7 +25,18 @@ client = Client()
 client.force_login(admin)
 listed = client.get("/api/v1/conversations/")
 timeline = client.get(f"/api/v1/contacts/{conversation.contact_id}/timeline/")
+# Email threads on SQLite too: a reply without headers, by its base subject (a JSON lookup).
+from channels_adapters.email.inbound import ingest_mime
+from inbox.models import Inbox
+from tests.support.email import mime
+
+email_inbox = Inbox.objects.filter(channel="email").first()
+for subject in ("Broken zipper", "Re: Broken zipper"):
+    ingest_mime(email_inbox, mime(sender="Bo <bo@example.org>", to=email_inbox.address, subject=subject),
+                url="/test", extra={})
+threads = set(Message.objects.filter(identity__value="bo@example.org").values_list("conversation_id", flat=True))
 print(json.dumps({
+    "email_threads": len(threads),
     "list": listed.status_code, "timeline": timeline.status_code,
     "labels": [c["labels"] for c in listed.json()["results"] if c["id"] == conversation.pk],
     "customers_with_several_messages": Message.objects.filter(direction="in").values("contact")
@@ -51,5 +62,6 @@ def test_the_demo_sets_up_and_reads_on_sqlite(tmp_path):
     read = json.loads(output.strip().splitlines()[-1])
     assert (read["list"], read["timeline"]) == (200, 200)
     assert read["labels"] == [["billing", "vip"]]
+    assert read["email_threads"] == 1
     # The demo's customers write more than once: the open-conversation pick ran on SQLite.
     assert read["customers_with_several_messages"] >= 1

@@ -13,7 +13,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from channels_adapters.base import DeliveryUpdate, InboundMessage
-from inbox.inbound_reads import contact_conversation
+from inbox.inbound_reads import (
+    contact_conversation,
+    email_conversations_by_message_id,
+    latest_email_with_subject,
+)
 from inbox.models import Conversation, DeliveryStatus, Direction, Identity, Inbox, Message
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import IngestResult, record_inbound
@@ -44,10 +48,7 @@ def find_thread(identity: Identity, hints: ThreadHints, *, now=None) -> Conversa
     contact_id = identity.contact_id
 
     if hints.referenced_ids:
-        known = dict(
-            Message.objects.filter(contact_id=contact_id, channel="email", external_id__in=hints.referenced_ids)
-            .values_list("external_id", "conversation_id")
-        )
+        known = email_conversations_by_message_id(contact_id, hints.referenced_ids)
         for message_id in hints.referenced_ids:
             conversation = contact_conversation(known[message_id], contact_id) if message_id in known else None
             if conversation is not None:
@@ -57,15 +58,7 @@ def find_thread(identity: Identity, hints: ThreadHints, *, now=None) -> Conversa
         if conversation is not None:
             return conversation
     if hints.base_subject and not hints.is_forward:
-        earlier = (
-            Message.objects.filter(
-                identity=identity, channel="email", direction=Direction.IN, created_at__gte=now - SUBJECT_MATCH_WINDOW,
-                metadata__base_subject=hints.base_subject,
-            )
-            .order_by("-created_at", "-id")
-            .values_list("conversation_id", flat=True)
-            .first()
-        )
+        earlier = latest_email_with_subject(identity.pk, hints.base_subject, now - SUBJECT_MATCH_WINDOW)
         if earlier:
             return contact_conversation(earlier, contact_id)
     return None
