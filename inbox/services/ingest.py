@@ -14,7 +14,11 @@ from django.utils import timezone
 
 from channels_adapters.base import InboundMessage
 from inbox import plain_writes
-from inbox.inbound_reads import latest_unresolved_conversation, message_id_for_external_id
+from inbox.inbound_reads import (
+    contact_conversation,
+    latest_unresolved_conversation,
+    message_id_for_external_id,
+)
 from inbox.models import (
     Attachment,
     Contact,
@@ -164,7 +168,7 @@ def _pick_conversation(
     conversation = thread if thread is not None and thread.contact_id == contact.pk else None
     if conversation is None and inbound.thread_conversation_id:
         # Never across customers: the thread must belong to this contact.
-        conversation = _conversations_of(contact).filter(pk=inbound.thread_conversation_id).first()
+        conversation = contact_conversation(inbound.thread_conversation_id, contact.pk)
     if conversation is None and thread_only and not inbound.is_automated:
         return _new_conversation(inbound, contact, inbox, now), True
     if conversation is None:
