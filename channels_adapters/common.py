@@ -3,6 +3,7 @@ and downloading a customer's media file from the provider's storage."""
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 from django.db import IntegrityError
@@ -78,6 +79,32 @@ def store_for_kept_inbox(
         except InboxGone:
             continue
     return JsonResponse({"detail": "This inbox no longer exists."}, status=404)
+
+
+@dataclass(frozen=True)
+class LoopAccept:
+    """How the event loop may accept a deferred webhook by itself (config/webhook_fast_path.py).
+
+    `kept_inbox(request)` is the request's inbox from the kept inboxes alone (inbox/inbox_cache.py),
+    once the request's signature checks out against it; None whenever the view must decide (not
+    kept, a bad signature, anything unusual). It must not touch the database.
+    """
+
+    channel: str
+    endpoint: str
+    kept_inbox: Callable[[HttpRequest], Inbox | None]
+    answer: Callable[[], HttpResponse]
+
+
+def accepted_on_loop(spec: LoopAccept):
+    """Marks a webhook view whose requests the event loop may accept as `spec` says; any request it
+    does not accept still goes to the view."""
+
+    def mark(view):
+        view.loop_accept = spec
+        return view
+
+    return mark
 
 
 def forbidden(reason: str) -> JsonResponse:

@@ -9,12 +9,20 @@ half of the CPU an SMS webhook cost (bench/RESULTS.md, ingest).
 Here the same view functions run, through Django's URL resolver, request signals (database
 connections back to the pool) and error handling, on a few long-lived threads. Everything else,
 and everything when HERON_WEBHOOK_FAST_PATH=0, goes to Django's handler unchanged.
+
+A deferred webhook whose view is marked `accepted_on_loop` (channels_adapters/common.py) does not
+even leave the event loop when its inbox is kept in memory: its signature is checked, its body
+checked and stored with one async INSERT (inbox/loop_writes.py), and it is handed to a worker.
+That is the whole of what the view would do, for a third of the CPU. Whatever the loop does not
+accept (an inbox not kept, a bad signature or body, tasks running inline) goes to the view.
 """
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from functools import lru_cache
 
 from asgiref.sync import sync_to_async
 from django.core import signals
@@ -22,7 +30,13 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import resolve, set_script_prefix
+from django.urls import Resolver404, resolve, set_script_prefix
+
+from channels_adapters.common import LoopAccept
+from inbox import loop_writes
+from inbox.services.raw_events import accept_on_loop
+
+log = logging.getLogger("heron.webhooks")
 
 WEBHOOK_PREFIXES = ("/webhooks/", "/anymail/")
 
@@ -43,20 +57,45 @@ class WebhookFastPath:
         except RequestAborted:
             return
         with closing(body_file):
-            response = await self.respond(scope, body_file)
+            request, response = self.django.create_request(scope, body_file)
+            if request is not None:
+                response = await self._accept_on_loop(request) or await self.respond(scope, request)
         await self.django.send_response(response, send)
         if response.streaming:  # closed only once its content has been read
             await self.close(response)
 
-    def _respond(self, scope, body_file) -> HttpResponseBase:
+    async def _accept_on_loop(self, request: HttpRequest) -> HttpResponseBase | None:
+        """The answer when the loop accepted the webhook itself; else None, with nothing stored."""
+        spec = _loop_accept_for(request.path_info) if loop_writes.available() else None
+        if spec is None:
+            return None
+        try:
+            inbox = spec.kept_inbox(request)
+            if inbox is None:
+                return None
+            accepted = await accept_on_loop(request, channel=spec.channel, endpoint=spec.endpoint, inbox=inbox)
+        except Exception:  # noqa: BLE001 - a body Django refuses, an inbox deleted meanwhile, the database away:
+            # nothing was stored, and the view answers each as it should
+            log.debug("the loop left a webhook to its view", exc_info=True)
+            return None
+        return spec.answer() if accepted else None
+
+    def _respond(self, scope, request: HttpRequest) -> HttpResponseBase:
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=ASGIHandler, scope=scope)
-        request, response = self.django.create_request(scope, body_file)
-        if request is not None:
-            response = _run_view(request)
+        response = _run_view(request)
         if not response.streaming:
             _close(response)
         return response
+
+
+@lru_cache(maxsize=1024)
+def _loop_accept_for(path_info: str) -> LoopAccept | None:
+    """How the loop may accept requests to this path, if its view is marked `accepted_on_loop`."""
+    try:
+        return getattr(resolve(path_info).func, "loop_accept", None)
+    except Resolver404:
+        return None
 
 
 def _close(response: HttpResponseBase) -> None:

@@ -33,19 +33,26 @@ _by_address: dict[str, tuple[float, dict[str, Inbox]]] = {}
 
 def inboxes_at(channel: str, address: str, *, fresh: bool = False) -> list[Inbox]:
     """The inboxes of `channel` stored under `address` (at most one: they are unique)."""
-    key = (channel, address)
-    now = time.monotonic()
-    kept = None if fresh else _found.get(key)
-    if kept is not None and now - kept[0] < settings.HERON["INBOX_CACHE_SECONDS"]:
-        return kept[1]
+    kept = None if fresh else kept_inboxes_at(channel, address)
+    if kept is not None:
+        return kept
     inboxes = list(Inbox.objects.filter(channel=channel, address=address))
     if inboxes and settings.HERON["INBOX_CACHE_SECONDS"] > 0:
         if len(_found) >= MAX_ENTRIES:
             _found.clear()
         for inbox in inboxes:
             inbox.credentials  # noqa: B018 - decrypted now, not on each request that reads them
-        _found[key] = (now, inboxes)
+        _found[(channel, address)] = (time.monotonic(), inboxes)
     return inboxes
+
+
+def kept_inboxes_at(channel: str, address: str) -> list[Inbox] | None:
+    """What `inboxes_at` keeps for this address, or None where it would read the database: for code
+    on the event loop, which must not wait for a query (config/webhook_fast_path.py)."""
+    kept = _found.get((channel, address))
+    if kept is None or time.monotonic() - kept[0] >= settings.HERON["INBOX_CACHE_SECONDS"]:
+        return None
+    return kept[1]
 
 
 def inboxes_by_address(channel: str, *, fresh: bool = False) -> dict[str, Inbox]:

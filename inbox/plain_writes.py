@@ -20,12 +20,23 @@ from django.db.models import Field, Model
 
 def insert(instance: Model) -> None:
     """`instance.save()` of a new row: every concrete column but an auto primary key; sets the key."""
-    model = type(instance)
-    fields = _insert_fields(model)
-    values = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+    sql, values = insert_statement(instance)
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(model), values)
-        (instance.pk,) = cursor.fetchone()
+        cursor.execute(sql, values)
+        (pk,) = cursor.fetchone()
+    inserted(instance, pk)
+
+
+def insert_statement(instance: Model) -> tuple[str, list]:
+    """The INSERT `insert` runs (returning the new primary key), for a caller that runs it itself."""
+    model = type(instance)
+    values = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in _insert_fields(model)]
+    return _insert_sql(model), values
+
+
+def inserted(instance: Model, pk: int) -> None:
+    """The instance is now the stored row `pk`, as after `save()`."""
+    instance.pk = pk
     instance._state.adding = False
     instance._state.db = connection.alias
 

@@ -1,13 +1,26 @@
 """Provider webhooks through uvicorn take the fast path (config/webhook_fast_path.py): the same views,
 answers and errors, without the browser middleware. Everything else still goes through Django's handler."""
 
+import asyncio
+from urllib.parse import urlencode
+
 import httpx
+import pytest
+from django.conf import settings
 
 from channels_adapters.simulator.signing import HEADER, sign
-from inbox.models import Message, RawInboundEvent
+from config.asgi import application
+from inbox import loop_writes
+from inbox.inbox_cache import inboxes_at
+from inbox.models import Inbox, Message, RawInboundEvent
+from inbox.services import handoff
+from inbox.services.handoff import BatchedHandoff
+from inbox.services.raw_events import process_queued_events
 from tests.conftest import post_simulator_webhook
+from tests.fakes.twilio import AUTH_TOKEN, FORM, INBOX_NUMBER, inbound_params, signature, twilio_inbox
 
 INBOUND = "/webhooks/simulator/inbound/"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
 
 def webhook(server, inbox, text: str, external_id: str) -> httpx.Response:
@@ -45,3 +58,110 @@ def test_refusals_and_errors_are_djangos_own(server, inbox):
     assert missing.status_code == 404
     wrong_method = httpx.get(server.url + INBOUND, timeout=10)  # not a webhook call: Django's handler
     assert wrong_method.status_code == 405 and wrong_method.headers["X-Frame-Options"] == "DENY"
+
+
+# ------------------------------------------------------------- accepted on the event loop itself
+# A deferred webhook whose inbox this process keeps is stored and handed off without a thread or
+# the view (channels_adapters/common.py, LoopAccept). Driven through the ASGI app in this process,
+# so the test sees which way each request went.
+
+SMS = "/webhooks/twilio/sms/"
+
+
+@pytest.fixture
+def handed_off(monkeypatch) -> list[int]:
+    """Tasks are queued, not run inline; the ids this process hands to workers land here."""
+    from config.celery import app
+
+    ids: list[int] = []
+    monkeypatch.setattr(handoff, "_handoff", BatchedHandoff(ids.extend, ids.extend, interval_seconds=0))
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, False
+    yield ids
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def views_run(monkeypatch) -> list[str]:
+    """The paths of the requests that went to their view (on a thread) rather than the loop."""
+    fast_path = application.application_mapping["http"]
+    paths: list[str] = []
+    respond = fast_path.respond
+
+    async def counted(scope, request):
+        paths.append(request.path)
+        return await respond(scope, request)
+
+    monkeypatch.setattr(fast_path, "respond", counted)
+    return paths
+
+
+def post_sms_through_asgi(*requests: dict, token: str = AUTH_TOKEN) -> list[httpx.Response]:
+    """Twilio's signed inbound SMS webhooks, one after the other on one event loop."""
+
+    async def post_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url=settings.PUBLIC_BASE_URL) as client:
+            responses = [
+                await client.post(SMS, content=urlencode(params), headers={
+                    "Content-Type": FORM, "X-Twilio-Signature": signature(settings.PUBLIC_BASE_URL + SMS, params, token)})
+                for params in requests
+            ]
+        await loop_writes.close()
+        return responses
+
+    return asyncio.run(post_all())
+
+
+@pytest.fixture
+def sms_inbox(support) -> Inbox:
+    return twilio_inbox(support, channel="sms", name="SMS")
+
+
+def test_an_sms_for_a_kept_inbox_is_stored_and_handed_off_by_the_loop(transactional_db, sms_inbox, handed_off,
+                                                                     views_run):
+    first, second = inbound_params(Body="first"), inbound_params(Body="second")
+    responses = post_sms_through_asgi(first, second)
+
+    assert [r.status_code for r in responses] == [200, 200]
+    assert responses[0].text == responses[1].text == EMPTY_TWIML
+    assert views_run == [SMS]  # the first found the inbox in the database and kept it; the second never left the loop
+    assert handoff._handoff.flush()
+    stored = list(RawInboundEvent.objects.order_by("id"))
+    assert handed_off == [raw.pk for raw in stored]
+    by_loop = stored[1]
+    assert by_loop.result == RawInboundEvent.Result.PENDING and by_loop.inbox == sms_inbox
+    assert (by_loop.channel, by_loop.endpoint, by_loop.url) == ("sms", "twilio_sms.inbound", SMS)
+    assert bytes(by_loop.body) == urlencode(second).encode() and by_loop.content_type == FORM
+    assert by_loop.headers.keys() == stored[0].headers.keys() >= {"Content-Type", "X-Twilio-Signature"}
+
+    assert process_queued_events(handed_off) == []
+    assert [m.text for m in Message.objects.order_by("id")] == ["first", "second"]
+    assert Message.objects.values("conversation").distinct().count() == 1
+
+
+def test_what_the_loop_does_not_accept_its_view_decides(transactional_db, sms_inbox, handed_off, views_run):
+    post_sms_through_asgi(inbound_params(Body="keeps the inbox"))
+    views_run.clear()
+
+    [forged] = post_sms_through_asgi(inbound_params(Body="forged"), token="not-the-token")
+    unreadable, unknown = post_sms_through_asgi(inbound_params(From="not a number"), inbound_params(To="+15005550000"))
+
+    assert (forged.status_code, unreadable.status_code, unknown.status_code) == (403, 400, 404)
+    assert views_run == [SMS] * 3
+    assert unreadable.json()["detail"].startswith("'From' is not a phone number")
+    refused = RawInboundEvent.objects.get(pk=unreadable.json()["raw_event"])
+    assert refused.result == RawInboundEvent.Result.FAILED  # kept, as the view keeps what fails its check
+    assert RawInboundEvent.objects.count() == 2
+
+
+def test_an_inbox_deleted_since_the_loop_kept_it_is_looked_up_again(transactional_db, sms_inbox, handed_off,
+                                                                    views_run):
+    from django.db import connection
+
+    assert inboxes_at("sms", INBOX_NUMBER) == [sms_inbox]  # kept
+    with connection.cursor() as cursor:  # as another process deletes it: no model signal here
+        cursor.execute("DELETE FROM inbox_inbox WHERE id = %s", [sms_inbox.pk])
+
+    [response] = post_sms_through_asgi(inbound_params())
+    assert response.status_code == 404 and views_run == [SMS]
+    assert not RawInboundEvent.objects.exists()

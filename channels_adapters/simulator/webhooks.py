@@ -5,14 +5,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from channels_adapters.base import InboundMessage
-from channels_adapters.common import forbidden, store_for_kept_inbox
+from channels_adapters.common import LoopAccept, accepted_on_loop, forbidden, store_for_kept_inbox
 from channels_adapters.simulator import parse
 from channels_adapters.simulator.signing import HEADER, is_valid
-from inbox.inbox_cache import inboxes_at
+from inbox.inbox_cache import inboxes_at, kept_inboxes_at
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import BadPayload, register_processor
+from inbox.services.raw_events import BadPayload, is_deferred, register_processor
 
 
 def _inbox_for(body: bytes, *, fresh: bool) -> tuple[Inbox | None, HttpResponse | None]:
@@ -25,18 +25,33 @@ def _inbox_for(body: bytes, *, fresh: bool) -> tuple[Inbox | None, HttpResponse 
     return inbox, None
 
 
+def _kept_inbox(request) -> Inbox | None:
+    """The inbox of a signed request from the kept inboxes alone (for the event loop: LoopAccept)."""
+    if not is_valid(request.body, request.headers.get(HEADER, "")):
+        return None
+    try:
+        address = parse.inbox_address(request.body)
+    except BadPayload:
+        return None
+    return next(iter(kept_inboxes_at("simulator", address) or []), None)
+
+
+def _no_content() -> HttpResponse:
+    return HttpResponse(status=204)
+
+
 def _webhook(endpoint: str):
-    @csrf_exempt
-    @require_POST
     def view(request):
         if not is_valid(request.body, request.headers.get(HEADER, "")):
             return forbidden("Invalid or missing X-Heron-Signature.")
         refusal = store_for_kept_inbox(
             request, lambda fresh: _inbox_for(request.body, fresh=fresh), channel="simulator", endpoint=endpoint
         )
-        return refusal or HttpResponse(status=204)
+        return refusal or _no_content()
 
-    return view
+    if is_deferred(endpoint):
+        view = accepted_on_loop(LoopAccept("simulator", endpoint, kept_inbox=_kept_inbox, answer=_no_content))(view)
+    return csrf_exempt(require_POST(view))
 
 
 def parse_inbound(raw: RawInboundEvent) -> InboundMessage:

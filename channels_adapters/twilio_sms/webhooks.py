@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels_adapters import twilio_common
-from channels_adapters.common import forbidden, store_for_kept_inbox
+from channels_adapters.common import LoopAccept, accepted_on_loop, forbidden, store_for_kept_inbox
 from channels_adapters.twilio_sms import parse
-from inbox.inbox_cache import inboxes_at
+from inbox.inbox_cache import inboxes_at, kept_inboxes_at
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.consent import apply_consent, keyword_in
 from inbox.services.delivery import apply_delivery_update
@@ -43,14 +43,11 @@ def find_inbox(params, *, our_number_field: str, fresh: bool = False) -> Inbox |
     """
     account_sid = params.get("AccountSid", "")
     service_sid = params.get("MessagingServiceSid", "")
-    try:
-        number = normalize_phone(params.get(our_number_field, ""))
-    except InvalidIdentity:
-        number = ""
+    number = _our_number(params, our_number_field)
     if number and not service_sid:
-        for inbox in inboxes_at(CHANNEL, number, fresh=fresh):
-            if inbox.credentials.get("account_sid") == account_sid:
-                return inbox
+        inbox = _of_account(inboxes_at(CHANNEL, number, fresh=fresh), account_sid)
+        if inbox is not None:
+            return inbox
     inboxes = list(Inbox.objects.filter(channel=CHANNEL).order_by("id"))
     if service_sid:
         for inbox in inboxes:
@@ -64,6 +61,29 @@ def find_inbox(params, *, our_number_field: str, fresh: bool = False) -> Inbox |
     return None
 
 
+def _our_number(params, our_number_field: str) -> str:
+    try:
+        return normalize_phone(params.get(our_number_field, ""))
+    except InvalidIdentity:
+        return ""
+
+
+def _of_account(inboxes: list[Inbox], account_sid: str) -> Inbox | None:
+    return next((inbox for inbox in inboxes if inbox.credentials.get("account_sid") == account_sid), None)
+
+
+def _kept_inbox(request) -> Inbox | None:
+    """`find_inbox` for an inbound message from the kept inboxes alone, once the signature checks out
+    (for the event loop: channels_adapters/common.py, LoopAccept)."""
+    number = _our_number(request.POST, "To")
+    if not number or request.POST.get("MessagingServiceSid"):
+        return None
+    inbox = _of_account(kept_inboxes_at(CHANNEL, number) or [], request.POST.get("AccountSid", ""))
+    if inbox is None or not twilio_common.request_is_signed(request, inbox.credentials):
+        return None
+    return inbox
+
+
 EMPTY_TWIML = str(MessagingResponse())
 
 
@@ -74,21 +94,24 @@ def empty_twiml() -> HttpResponse:
 def _verified_inbox(request, *, our_number_field: str, fresh: bool) -> tuple[Inbox | None, HttpResponse | None]:
     """The inbox the request is for, once its signature checks out; else the refusal to send."""
     inbox = find_inbox(request.POST, our_number_field=our_number_field, fresh=fresh)
-    if inbox is not None and not fresh and not twilio_common.request_is_signed(request, inbox.credentials):
+    signed = inbox is not None and twilio_common.request_is_signed(request, inbox.credentials)
+    if inbox is not None and not signed and not fresh:
         # Kept credentials may be older than a token rotation: decide on the stored ones.
         inbox = find_inbox(request.POST, our_number_field=our_number_field, fresh=True)
+        signed = inbox is not None and twilio_common.request_is_signed(request, inbox.credentials)
     if inbox is None:
         return None, JsonResponse(
             {"detail": f"No SMS inbox matches this MessagingServiceSid or AccountSid + {our_number_field}."},
             status=404,
         )
-    if not twilio_common.request_is_signed(request, inbox.credentials):
+    if not signed:
         return None, forbidden("Invalid or missing X-Twilio-Signature.")
     return inbox, None
 
 
 @csrf_exempt
 @require_POST
+@accepted_on_loop(LoopAccept(CHANNEL, INBOUND_ENDPOINT, kept_inbox=_kept_inbox, answer=empty_twiml))
 def inbound(request):
     refusal = store_for_kept_inbox(
         request, lambda fresh: _verified_inbox(request, our_number_field="To", fresh=fresh),

@@ -19,7 +19,7 @@ from django.db import close_old_connections, connection
 from django.http import HttpRequest
 from django.utils import timezone
 
-from inbox import plain_writes
+from inbox import loop_writes, plain_writes
 from inbox.inbound_reads import raw_events_with_inbox
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.handoff import BatchedHandoff, process_handoff
@@ -68,13 +68,35 @@ def is_deferred(endpoint: str) -> bool:
 
 
 def store_raw_event(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
+    raw = _raw_event(request, channel=channel, endpoint=endpoint, inbox=inbox)
+    plain_writes.insert(raw)  # every webhook's one statement before its answer
+    return raw
+
+
+async def accept_on_loop(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox) -> bool:
+    """A verified webhook of a deferred endpoint, stored and handed to a worker from the event loop
+    (config/webhook_fast_path.py). False, with nothing stored, when the view must decide instead:
+    the body fails the check (the view keeps it failed and answers 4xx), or tasks run inline. The
+    loop waits for nothing but the INSERT, whose errors (the inbox deleted meanwhile, the database
+    away) are the caller's."""
+    from inbox.tasks import process_raw_events_task
+
+    if process_raw_events_task.app.conf.task_always_eager:
+        return False
+    raw = _raw_event(request, channel=channel, endpoint=endpoint, inbox=inbox)
+    if _check_failure(raw) is not None:
+        return False
+    await loop_writes.insert(raw)
+    process_handoff(_start_handoff).submit(raw.pk)
+    return True
+
+
+def _raw_event(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
     headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-    raw = RawInboundEvent(
+    return RawInboundEvent(
         channel=channel, endpoint=endpoint, inbox=inbox, url=request.get_full_path(), headers=headers,
         content_type=request.content_type or "", body=request.body,
     )
-    plain_writes.insert(raw)  # every webhook's one statement before its answer
-    return raw
 
 
 class BadPayload(ValueError):
@@ -111,11 +133,17 @@ def _run_processor(raw: RawInboundEvent) -> Exception | None:
 
 def check_raw_event(raw: RawInboundEvent) -> ValueError | None:
     """Run a deferred endpoint's check; a body it refuses is marked failed now (the sender's fault)."""
+    error = _check_failure(raw)
+    if error is not None:
+        _set_outcome(raw, error)
+        raw.save(update_fields=OUTCOME_FIELDS)
+    return error
+
+
+def _check_failure(raw: RawInboundEvent) -> ValueError | None:
     try:
         _processors[raw.endpoint].check(raw)
     except ValueError as exc:
-        _set_outcome(raw, exc)
-        raw.save(update_fields=OUTCOME_FIELDS)
         return exc
     return None
 
