@@ -15,7 +15,7 @@ from django.db import IntegrityError
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from channels_adapters.email.parse import find_inbox, header, parse_email, parse_mime
+from channels_adapters.email.parse import find_inbox, message_id_header, parse_email, parse_mime
 from channels_adapters.email.threading import normalize_message_id
 from inbox import plain_writes
 from inbox.inbox_cache import forget_inboxes
@@ -66,7 +66,7 @@ def ingest_mime(inbox: Inbox, raw: bytes, *, url: str, extra: dict) -> str:
     Returns "stored", "duplicates" or "failed" (kept for replay: one bad message must not block a mailbox).
     """
     parsed = parse_mime(raw)
-    message_id = normalize_message_id(header(parsed, "Message-ID"))
+    message_id = normalize_message_id(message_id_header(parsed))
     if message_id and Message.objects.filter(inbox=inbox, external_id=message_id).exists():
         return "duplicates"  # already here (a resync, or it also came by webhook): not even a raw event
     event = store_email(raw, inbox=inbox, url=url, extra=extra)

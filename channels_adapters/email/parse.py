@@ -136,6 +136,15 @@ def header(msg: StdMessage, name: str) -> str:
         return ""
 
 
+def message_id_header(msg: StdMessage) -> str:
+    """The Message-ID as sent, unfolded: `th.normalize_message_id` finds the id in it. Read raw: the
+    email package's RFC 5322 parse of it costs ten times as much, for the same id."""
+    for name, value in msg.raw_items():
+        if name.lower() == "message-id":
+            return unsurrogate(" ".join(str(value).split()))
+    return ""
+
+
 def header_addresses(msg: StdMessage, *names: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for name in names:
@@ -354,7 +363,7 @@ def sender_of(msg: AnymailInboundMessage, envelope_sender: str | None) -> tuple[
 
 
 def external_id_for(msg: StdMessage, sender: str, text: str) -> str:
-    message_id = th.normalize_message_id(header(msg, "Message-ID"))
+    message_id = th.normalize_message_id(message_id_header(msg))
     if message_id and len(message_id) <= 255:
         return message_id
     # No (or absurd) Message-ID: a stable digest, so a redelivery still dedupes.
