@@ -52,6 +52,39 @@ def update(instance: Model, field_names: tuple[str, ...]) -> None:
             raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
+def insert_then_update(new: Model, existing: Model, field_names: tuple[str, ...]) -> None:
+    """`insert(new)`, then `update(existing, field_names)`, in one round trip on PostgreSQL.
+
+    A foreign key among `field_names` that points at `new` (an inbound message becoming its
+    conversation's last message) gets the key the INSERT draws: both rows are written by one
+    statement, the UPDATE taking the key from the INSERT's RETURNING.
+    """
+    model = type(existing)
+    links = tuple(name for name in field_names if _points_at(existing, model._meta.get_field(name), new))
+    if connection.vendor != "postgresql":  # no data-modifying WITH: two statements
+        insert(new)
+        for name in links:
+            setattr(existing, name, new)  # now with its key
+        update(existing, field_names)
+        return
+    insert_sql, insert_values = insert_statement(new)
+    fields = [model._meta.get_field(name) for name in field_names if name not in links]
+    values = [field.get_db_prep_save(field.pre_save(existing, add=False), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_then_update_sql(type(new), model, field_names, links), [*insert_values, *values,
+                                                                                    existing.pk])
+        row = cursor.fetchone()
+    if row is None:  # what save(update_fields=...) says of a row that is gone; the transaction rolls back
+        raise DatabaseError("Save with update_fields did not affect any rows.")
+    inserted(new, row[0])
+    for name in links:
+        setattr(existing, name, new)
+
+
+def _points_at(instance: Model, field: Field, target: Model) -> bool:
+    return field.is_relation and field.is_cached(instance) and field.get_cached_value(instance) is target
+
+
 @cache
 def _insert_fields(model: type[Model]) -> list[Field]:
     return [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
@@ -71,3 +104,20 @@ def _insert_sql(model: type[Model]) -> str:
 def _update_sql(model: type[Model], field_names: tuple[str, ...]) -> str:
     assignments = ", ".join(f'"{model._meta.get_field(name).column}" = %s' for name in field_names)
     return f'UPDATE "{model._meta.db_table}" SET {assignments} WHERE "{model._meta.pk.column}" = %s'
+
+
+@cache
+def _insert_then_update_sql(new_model: type[Model], model: type[Model], field_names: tuple[str, ...],
+                            links: tuple[str, ...]) -> str:
+    new_pk = f'"{new_model._meta.pk.column}"'
+    assignments = ", ".join(
+        f'"{model._meta.get_field(name).column}" = (SELECT {new_pk} FROM new_row)' if name in links
+        else f'"{model._meta.get_field(name).column}" = %s'
+        for name in field_names
+    )
+    insert_sql = _insert_sql(new_model).removesuffix(f" RETURNING {new_pk}")
+    return (
+        f"WITH new_row AS ({insert_sql} RETURNING {new_pk}) "
+        f'UPDATE "{model._meta.db_table}" SET {assignments} WHERE "{model._meta.pk.column}" = %s '
+        f"RETURNING (SELECT {new_pk} FROM new_row)"
+    )

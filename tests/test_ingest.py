@@ -127,8 +127,26 @@ def test_ingest_query_budget(inbox, customer_writes):
     with CaptureQueriesContext(connection) as queries:
         record_inbound(inbound(inbox, "+15558675310", "second", kind="phone"))
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # inbox, identity (locked), retry check, conversation (with its labels), message, conversation, event
-    assert len(statements) <= 7, "\n".join(s[:120] for s in statements)
+    # inbox, identity (locked), retry check, conversation (with its labels), message + conversation, event
+    assert len(statements) <= 6, "\n".join(s[:120] for s in statements)
+
+
+def test_events_recorded_together_take_their_ids_in_the_order_recorded(inbox, customer_writes):
+    """`published_together` inserts a block's events with one statement (inbox/services/events.py)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from inbox.services.events import published_together, record_event
+
+    conversation = customer_writes(inbox, "olga").conversation
+    types = ["conversation.updated", "message.created", "conversation.created", "message.updated"]
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries, published_together():
+        events = [record_event(type, {"position": n}, conversation=conversation) for n, type in enumerate(types)]
+        assert all(event.pk is None for event in events)  # not yet: when the block ends
+    assert len([q for q in queries.captured_queries if "inbox_event" in q["sql"]]) == 1
+    assert [e.pk for e in events] == sorted(e.pk for e in events)
+    stored = Event.objects.filter(pk__in=[e.pk for e in events]).order_by("id")
+    assert [(e.type, e.data["position"]) for e in stored] == [(t, n) for n, t in enumerate(types)]
 
 
 def test_an_agents_change_made_while_a_message_is_recorded_is_kept(inbox, customer_writes, agent):

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from inbox import plain_writes
@@ -76,3 +76,40 @@ def test_updating_a_deleted_row_fails_as_save_does(inbox, customer_writes):
     Conversation.objects.filter(pk=conversation.pk).delete()
     with pytest.raises(DatabaseError):
         plain_writes.update(conversation, ("status",))
+
+
+@pytest.mark.parametrize("becomes_last", [True, False])
+def test_a_message_and_its_conversation_are_written_as_insert_then_save_writes_them(inbox, customer_writes,
+                                                                                     becomes_last):
+    first = customer_writes(inbox, "judy")
+    conversation = first.conversation
+
+    def message(n):
+        return Message(conversation=conversation, contact=first.contact, inbox=inbox, direction="in",
+                       channel="simulator", text=f"again {n}", created_at=NOW)
+
+    by_save, by_plain = message(0), message(1)
+    by_save.save()
+    conversation.status = Status.PENDING
+    if becomes_last:
+        conversation.last_message = by_plain
+    plain_writes.insert_then_update(by_plain, conversation, INBOUND_CHANGES)
+
+    assert by_plain.pk is not None and not by_plain._state.adding
+    assert stored(by_plain, unique="text") == stored(by_save, unique="text")
+    fresh = Conversation.objects.get(pk=conversation.pk)
+    assert fresh.status == Status.PENDING
+    expected_last = by_plain.pk if becomes_last else first.pk
+    assert fresh.last_message_id == conversation.last_message_id == expected_last
+
+
+def test_insert_then_update_of_a_deleted_row_fails_as_save_does(inbox, customer_writes):
+    first = customer_writes(inbox, "ken")
+    conversation = first.conversation
+    Conversation.objects.filter(pk=conversation.pk).delete()
+    orphan = Message(conversation=conversation, contact=first.contact, inbox=inbox, direction="in",
+                     channel="simulator", text="x", created_at=NOW)
+    conversation.last_message = orphan
+    with pytest.raises(DatabaseError), transaction.atomic():  # as in record_inbound: the INSERT rolls back too
+        plain_writes.insert_then_update(orphan, conversation, INBOUND_CHANGES)
+    assert not Message.objects.filter(text="x").exists()

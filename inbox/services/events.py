@@ -15,8 +15,8 @@ from inbox.services.payloads import as_json, contact_payload, conversation_paylo
 
 # Any constant works; it names the lock that orders event inserts (see record_event).
 EVENT_ORDER_LOCK = 7_4736_2001
-# The frames of a `published_together` block being recorded on this thread.
-_published_together: ContextVar[list[tuple[dict, list[str]]] | None] = ContextVar("published_together", default=None)
+# The events (with their groups) of a `published_together` block being recorded on this thread.
+_published_together: ContextVar[list[tuple[Event, list[str]]] | None] = ContextVar("published_together", default=None)
 
 
 def record_event(
@@ -28,53 +28,62 @@ def record_event(
     client that has seen id N can never later miss an id below N (gap-free catch-up).
     Record events after the transaction's row writes, so the lock is held briefly and always last.
     """
-    if connection.vendor == "postgresql":
-        event = _insert_in_order(type, data, conversation, contact)
-    else:  # SQLite serializes writers anyway
-        event = Event.objects.create(type=type, data=data, conversation=conversation, contact=contact)
+    event = Event(type=type, data=data, conversation=conversation, contact=contact, created_at=timezone.now())
     if conversation is not None:
         groups = groups_for_conversation(conversation)
     elif contact is not None:
         groups = groups_for_contact(contact)
     else:
         groups = [EVERYONE]
-    frame = event.as_frame()
     together = _published_together.get()
     if together is not None:
-        together.append((frame, groups))
-    else:
-        transaction.on_commit(lambda: publish_events([(frame, groups)]))
+        together.append((event, groups))
+        return event
+    _insert_in_order([event])
+    frame = event.as_frame()
+    transaction.on_commit(lambda: publish_events([(frame, groups)]))
     return event
 
 
 @contextmanager
 def published_together() -> Iterator[None]:
-    """Inside a transaction: the events recorded in the block reach the sockets as one channel-layer
+    """Inside a transaction: the events recorded in the block are inserted together when it ends (one
+    statement on PostgreSQL: they get their ids then) and reach the sockets as one channel-layer
     message per group once the transaction commits (see `publish_events`); none if the block raises."""
-    frames: list[tuple[dict, list[str]]] = []
-    token = _published_together.set(frames)
+    recorded: list[tuple[Event, list[str]]] = []
+    token = _published_together.set(recorded)
     try:
         yield
     finally:
         _published_together.reset(token)
-    if frames:
+    if recorded:
+        _insert_in_order([event for event, _groups in recorded])
+        frames = [(event.as_frame(), groups) for event, groups in recorded]
         transaction.on_commit(lambda: publish_events(frames))
 
 
-def _insert_in_order(type: str, data: dict, conversation: Conversation | None, contact: Contact | None) -> Event:
-    """Take the event lock and insert in one round trip; the id is drawn after the lock is held."""
-    created_at = timezone.now()
+def _insert_in_order(events: list[Event]) -> None:
+    """Take the event lock and insert in one round trip; ids are drawn after the lock is held, in
+    the order of `events`, and set on them."""
+    if connection.vendor != "postgresql":  # SQLite serializes writers anyway
+        for event in events:
+            event.save()
+        return
+    rows = ", ".join(["(%s, %s::bigint, %s::bigint, %s::jsonb, %s::timestamptz, %s)"] * len(events))
+    values = [value for position, event in enumerate(events) for value in (
+        event.type, event.conversation_id, event.contact_id, json.dumps(event.data), event.created_at, position)]
     with connection.cursor() as cursor:
         cursor.execute(
             "WITH ordered AS (SELECT pg_advisory_xact_lock(%s)) "
             f"INSERT INTO {Event._meta.db_table} (type, conversation_id, contact_id, data, created_at) "
-            "SELECT %s, %s, %s, %s::jsonb, %s FROM ordered RETURNING id",
-            [EVENT_ORDER_LOCK, type, conversation.pk if conversation else None, contact.pk if contact else None,
-             json.dumps(data), created_at],
+            f"SELECT v.type, v.conversation_id, v.contact_id, v.data, v.created_at FROM ordered, (VALUES {rows}) "
+            "AS v(type, conversation_id, contact_id, data, created_at, position) ORDER BY v.position RETURNING id",
+            [EVENT_ORDER_LOCK, *values],
         )
-        (event_id,) = cursor.fetchone()
-    return Event(id=event_id, type=type, data=data, conversation=conversation, contact=contact,
-                 created_at=created_at)
+        ids = sorted(event_id for (event_id,) in cursor.fetchall())
+    for event, event_id in zip(events, ids, strict=True):
+        event.pk = event_id
+        event._state.adding = False
 
 
 def record_message_event(type: str, message: Message) -> Event:

@@ -125,11 +125,6 @@ def record_inbound(
             metadata=inbound.metadata,
             created_at=now,
         )
-        plain_writes.insert(message)
-        attachments, pending_downloads = _store_files(message, inbound)
-        # The event payloads below read these; we know them, so no query is needed.
-        message._prefetched_objects_cache = {"attachments": attachments}
-
         if conversation.last_message_at is None or now >= conversation.last_message_at:
             conversation.last_message = message
             conversation.last_message_at = now
@@ -141,7 +136,10 @@ def record_inbound(
             conversation.subject = inbound.subject[:500]
         # Only what a customer's message changes: an agent assigning or prioritizing the conversation
         # meanwhile must not be written back over with what this transaction read.
-        plain_writes.update(conversation, INBOUND_CHANGES)
+        plain_writes.insert_then_update(message, conversation, INBOUND_CHANGES)
+        attachments, pending_downloads = _store_files(message, inbound)
+        # The event payloads below read these; we know them, so no query is needed.
+        message._prefetched_objects_cache = {"attachments": attachments}
 
         with published_together():  # a new customer's two events: one broadcast
             if created_conversation:
