@@ -32,7 +32,7 @@ from inbox.models import (
 )
 from inbox.public_media import public_media_url
 from inbox.services.consent import record_provider_opt_out
-from inbox.services.events import record_conversation_event, record_message_event
+from inbox.services.events import published_together, record_conversation_event, record_message_event
 from inbox.services.identities import CHANNEL_IDENTITY_KIND, normalize_email
 
 log = logging.getLogger("heron.outbound")
@@ -182,8 +182,9 @@ def send_message(
         conversation.last_message = message
         conversation.last_message_at = now
         conversation.save()
-        record_message_event("message.created", message)
-        record_conversation_event("conversation.updated", conversation)
+        with published_together():  # one INSERT, one broadcast
+            record_message_event("message.created", message)
+            record_conversation_event("conversation.updated", conversation)
         if not private:
             # Registered after the events' publish callbacks, so "created" goes out before "sent".
             transaction.on_commit(lambda: _enqueue_delivery(message.pk))
