@@ -22,7 +22,8 @@ _published_together: ContextVar[list[tuple[Event, list[str]]] | None] = ContextV
 def record_event(
     type: str, data: dict, *, conversation: Conversation | None = None, contact: Contact | None = None
 ) -> Event:
-    """Insert an event in the caller's transaction and publish it once that commits.
+    """Insert an event in the caller's transaction (inside `published_together`, when the block
+    ends) and publish it once that commits.
 
     On PostgreSQL a transaction-scoped advisory lock makes events commit in id order, so a
     client that has seen id N can never later miss an id below N (gap-free catch-up).

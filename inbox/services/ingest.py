@@ -141,7 +141,7 @@ def record_inbound(
         # The event payloads below read these; we know them, so no query is needed.
         message._prefetched_objects_cache = {"attachments": attachments}
 
-        with published_together():  # a new customer's two events: one broadcast
+        with published_together():  # a new customer's two events: one INSERT, one broadcast
             if created_conversation:
                 record_conversation_event("conversation.created", conversation)
             record_message_event("message.created", message)
