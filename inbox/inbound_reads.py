@@ -33,6 +33,9 @@ from inbox.models import (
 )
 from inbox.selectors import label_names
 
+_CONVERSATIONS = Conversation._meta.db_table
+_MESSAGES = Message._meta.db_table
+
 
 def raw_events_with_inbox(ids: list[int], results: list[str]) -> list[RawInboundEvent]:
     """The raw events among `ids` whose result is one of `results`, oldest first, each with its
@@ -99,10 +102,6 @@ def contact_conversation(conversation_id: int, contact_id: int) -> Conversation 
     """One conversation, loaded as above, if it belongs to the contact (threads never cross customers)."""
     where = f'WHERE "{_CONVERSATIONS}"."id" = %s AND "{_CONVERSATIONS}"."contact_id" = %s'
     return _conversation(where, [conversation_id, contact_id])
-
-
-_CONVERSATIONS = Conversation._meta.db_table
-_MESSAGES = Message._meta.db_table
 
 
 def email_conversations_by_message_id(contact_id: int, message_ids: list[str]) -> dict[str, int]:
