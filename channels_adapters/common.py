@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import httpx
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.datastructures import CaseInsensitiveMapping
+from django.utils.encoding import escape_uri_path, iri_to_uri
+from django.utils.http import parse_header_parameters
 
 from channels_adapters.base import PermanentSendError, TransientSendError
 from inbox.inbox_cache import forget_inboxes
@@ -82,17 +85,45 @@ def store_for_kept_inbox(
 
 
 @dataclass(frozen=True)
+class LoopRequest:
+    """A webhook as the event loop reads it, without building Django's request (which cost more than
+    the rest of accepting it): the parts of `HttpRequest` that keeping a raw event uses, by the same
+    names, for a `LoopAccept.kept_inbox` and inbox/services/raw_events.py."""
+
+    path: str
+    query_string: str
+    headers: CaseInsensitiveMapping
+    body: bytes
+
+    @classmethod
+    def from_scope(cls, scope: dict, body: bytes) -> "LoopRequest":
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:  # a repeated header is joined, as Django joins it
+            name, value = name.decode("latin1"), value.decode("latin1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        return cls(scope["path"], scope.get("query_string", b"").decode(), CaseInsensitiveMapping(headers), body)
+
+    @property
+    def content_type(self) -> str:
+        return parse_header_parameters(self.headers.get("Content-Type", ""))[0]
+
+    def get_full_path(self) -> str:
+        return escape_uri_path(self.path) + (f"?{iri_to_uri(self.query_string)}" if self.query_string else "")
+
+
+@dataclass(frozen=True)
 class LoopAccept:
     """How the event loop may accept a deferred webhook by itself (config/webhook_fast_path.py).
 
     `kept_inbox(request)` is the request's inbox from the kept inboxes alone (inbox/inbox_cache.py),
     once the request's signature checks out against it; None whenever the view must decide (not
-    kept, a bad signature, anything unusual). It must not touch the database.
+    kept, a bad signature, anything unusual). It must not touch the database. `answer` is what the
+    view answers an accepted request with.
     """
 
     channel: str
     endpoint: str
-    kept_inbox: Callable[[HttpRequest], Inbox | None]
+    kept_inbox: Callable[[LoopRequest], Inbox | None]
     answer: Callable[[], HttpResponse]
 
 

@@ -202,8 +202,6 @@ HERON = {
     # (config/webhook_fast_path.py); 0 sends them through Django's handler like every other request.
     "WEBHOOK_FAST_PATH": env_bool("HERON_WEBHOOK_FAST_PATH", True),
     "WEBHOOK_THREADS": int(os.environ.get("HERON_WEBHOOK_THREADS", "4")),
-    # Connections each ASGI process keeps for webhooks accepted on its event loop (inbox/loop_writes.py).
-    "LOOP_DB_CONNECTIONS": int(os.environ.get("HERON_LOOP_DB_CONNECTIONS", "4")),
     # How long a process keeps an inbox it found for a webhook (inbox/inbox_cache.py); 0: never.
     "INBOX_CACHE_SECONDS": float(os.environ.get("HERON_INBOX_CACHE_SECONDS", "10")),
     # A process hands stored webhooks to workers at most once per interval, all that arrived

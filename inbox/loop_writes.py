@@ -1,59 +1,117 @@
-"""Writing one row from the event loop, for a webhook accepted without leaving it
+"""Writing rows from the event loop, for webhooks accepted without leaving it
 (config/webhook_fast_path.py).
 
 Django runs queries on threads only, and handing a webhook to a thread and back, with Django's
 per-request connection handling, cost more CPU than everything the webhook itself needs. Each event
-loop (one per ASGI process) keeps a small psycopg pool of autocommit connections, made with
-Django's own connection parameters; the statement and its values come from inbox/plain_writes.py,
-so the row is exactly the one `save()` would write.
+loop (one per ASGI process) keeps one autocommit connection (a psycopg pool of one, which replaces
+it if it breaks), made with Django's own connection parameters; the statement and its values come from inbox/plain_writes.py,
+so each row is exactly the one `save()` would write.
+
+Rows are written like a group commit: while one INSERT is in flight, the rows that arrive wait for
+it, and the next INSERT writes them all. One caller alone waits for its own statement, as before;
+under load each statement (its round trip, its commit, its cost in PostgreSQL) is shared by every
+request that arrived meanwhile, and no request waits for a timer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from functools import cache
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Model
 from psycopg_pool import AsyncConnectionPool
 
 from inbox import plain_writes
 
-_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnectionPool] = weakref.WeakKeyDictionary()
+# Rows per statement at most: a burst is written in several statements, none of them huge.
+MAX_ROWS_PER_INSERT = 100
 
 
+class _RowWriter:
+    """The rows of one model waiting to be inserted on one event loop, and the task writing them."""
+
+    def __init__(self, pool: AsyncConnectionPool):
+        self.pool = pool
+        self.waiting: list[tuple[Model, asyncio.Future]] = []
+        self.writing: asyncio.Task | None = None
+
+    async def insert(self, instance: Model) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self.waiting.append((instance, done))
+        if self.writing is None:
+            self.writing = asyncio.create_task(self._write_waiting())
+        await done
+
+    async def _write_waiting(self) -> None:
+        try:
+            while self.waiting:
+                rows, self.waiting = self.waiting[:MAX_ROWS_PER_INSERT], self.waiting[MAX_ROWS_PER_INSERT:]
+                await self._write(rows)
+        finally:
+            self.writing = None
+
+    async def _write(self, rows: list[tuple[Model, asyncio.Future]]) -> None:
+        """One statement for `rows`: all of them are stored, or none (each caller gets the error)."""
+        try:
+            sql, values = plain_writes.insert_many_statement([instance for instance, _ in rows])
+            async with self.pool.connection() as conn:
+                cursor = await conn.execute(sql, values)
+                keys = await cursor.fetchall()
+        except Exception as exc:  # noqa: BLE001 - the callers' to handle, as if each had run it alone
+            for _, done in rows:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        for (instance, done), (pk,) in zip(rows, keys, strict=True):
+            plain_writes.inserted(instance, pk)
+            if not done.done():  # a caller cancelled meanwhile (the client went away): its row is stored
+                done.set_result(None)
+
+
+class _LoopWrites:
+    def __init__(self, pool: AsyncConnectionPool):
+        self.pool = pool
+        self.writers: dict[type[Model], _RowWriter] = {}
+
+
+_loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWrites] = weakref.WeakKeyDictionary()
+
+
+@cache
 def available() -> bool:
-    """Only PostgreSQL has an async driver here; the embedded SQLite default never takes this path."""
+    """Only PostgreSQL has an async driver here; the embedded SQLite default never takes this path.
+    (Kept: every attribute of Django's `connection` is a context-local lookup on the event loop.)"""
     return connection.vendor == "postgresql"
 
 
 async def insert(instance: Model) -> None:
-    """`plain_writes.insert` without blocking the loop; raises psycopg's errors as they come."""
-    sql, values = plain_writes.insert_statement(instance)
-    async with (await _pool()).connection() as conn:
-        cursor = await conn.execute(sql, values)
-        (pk,) = await cursor.fetchone()
-    plain_writes.inserted(instance, pk)
+    """`plain_writes.insert` without blocking the loop, perhaps in one statement with other rows;
+    raises psycopg's errors as they come (none of the statement's rows is stored then)."""
+    writes = await _loop_writes()
+    writer = writes.writers.get(type(instance))
+    if writer is None:
+        writer = writes.writers[type(instance)] = _RowWriter(writes.pool)
+    await writer.insert(instance)
 
 
-async def _pool() -> AsyncConnectionPool:
+async def _loop_writes() -> _LoopWrites:
     loop = asyncio.get_running_loop()
-    pool = _pools.get(loop)
-    if pool is None:
+    writes = _loops.get(loop)
+    if writes is None:
         params = connection.get_connection_params()
         params.pop("cursor_factory", None)  # Django's is a sync cursor; psycopg's async default binds server-side too
-        pool = _pools[loop] = AsyncConnectionPool(
-            kwargs={**params, "autocommit": True}, min_size=1,
-            max_size=settings.HERON["LOOP_DB_CONNECTIONS"], open=False, name="heron-loop-writes",
-        )
-    if pool.closed:
-        await pool.open()  # does nothing if a request that came at the same time opened it first
-    return pool
+        writes = _loops[loop] = _LoopWrites(AsyncConnectionPool(
+            kwargs={**params, "autocommit": True}, min_size=1, max_size=1, open=False, name="heron-loop-writes",
+        ))
+    if writes.pool.closed:
+        await writes.pool.open()  # does nothing if a request that came at the same time opened it first
+    return writes
 
 
 async def close() -> None:
     """Close this loop's connections, for a loop that ends before its process (tests)."""
-    pool = _pools.pop(asyncio.get_running_loop(), None)
-    if pool is not None:
-        await pool.close()
+    writes = _loops.pop(asyncio.get_running_loop(), None)
+    if writes is not None:
+        await writes.pool.close()

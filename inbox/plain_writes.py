@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.models import Field, Model
 
 
@@ -28,10 +28,24 @@ def insert(instance: Model) -> None:
 
 
 def insert_statement(instance: Model) -> tuple[str, list]:
-    """The INSERT `insert` runs (returning the new primary key), for a caller that runs it itself."""
+    """The INSERT `insert` runs, returning the new primary key."""
     model = type(instance)
     values = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in _insert_fields(model)]
     return _insert_sql(model), values
+
+
+def insert_many_statement(instances: list[Model]) -> tuple[str, list]:
+    """PostgreSQL: one INSERT of new rows of one model, returning their keys in the order given.
+
+    The values go as one array per column through `unnest`, as `bulk_create` sends them: the
+    statement is the same text for any number of rows, so the driver converts it once and the server
+    plans it once (prepared), and RETURNING follows the arrays' order.
+    """
+    model = type(instances[0])
+    db = connections[DEFAULT_DB_ALIAS]  # not the `connection` proxy: a context-local lookup per use, on the loop
+    columns = [[field.get_db_prep_save(field.pre_save(instance, add=True), db) for instance in instances]
+               for field in _insert_fields(model)]
+    return _insert_many_sql(model), columns
 
 
 def inserted(instance: Model, pk: int) -> None:
@@ -96,6 +110,16 @@ def _insert_sql(model: type[Model]) -> str:
     placeholders = ", ".join(["%s"] * len(_insert_fields(model)))
     return (
         f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({placeholders}) '
+        f'RETURNING "{model._meta.pk.column}"'
+    )
+
+
+@cache
+def _insert_many_sql(model: type[Model]) -> str:
+    columns = ", ".join(f'"{field.column}"' for field in _insert_fields(model))
+    arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in _insert_fields(model))
+    return (
+        f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT * FROM unnest({arrays}) '
         f'RETURNING "{model._meta.pk.column}"'
     )
 

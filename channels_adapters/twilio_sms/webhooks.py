@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
+from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels_adapters import twilio_common
-from channels_adapters.common import LoopAccept, accepted_on_loop, forbidden, store_for_kept_inbox
+from channels_adapters.common import (
+    LoopAccept,
+    LoopRequest,
+    accepted_on_loop,
+    forbidden,
+    store_for_kept_inbox,
+)
 from channels_adapters.twilio_sms import parse
 from inbox.inbox_cache import inboxes_at, kept_inboxes_at
 from inbox.models import Inbox, RawInboundEvent
@@ -72,14 +79,21 @@ def _of_account(inboxes: list[Inbox], account_sid: str) -> Inbox | None:
     return next((inbox for inbox in inboxes if inbox.credentials.get("account_sid") == account_sid), None)
 
 
-def _kept_inbox(request) -> Inbox | None:
+def _kept_inbox(request: LoopRequest) -> Inbox | None:
     """`find_inbox` for an inbound message from the kept inboxes alone, once the signature checks out
-    (for the event loop: channels_adapters/common.py, LoopAccept)."""
-    number = _our_number(request.POST, "To")
-    if not number or request.POST.get("MessagingServiceSid"):
+    (for the event loop: channels_adapters/common.py, LoopAccept). The body is read strictly: what
+    Django would read with replacement characters is left to the view."""
+    if request.content_type != twilio_common.FORM_CONTENT_TYPE:
         return None
-    inbox = _of_account(kept_inboxes_at(CHANNEL, number) or [], request.POST.get("AccountSid", ""))
-    if inbox is None or not twilio_common.request_is_signed(request, inbox.credentials):
+    params = MultiValueDict(twilio_common.form(request.body))
+    number = _our_number(params, "To")
+    if not number or params.get("MessagingServiceSid"):
+        return None
+    inbox = _of_account(kept_inboxes_at(CHANNEL, number) or [], params.get("AccountSid", ""))
+    if inbox is None or not twilio_common.form_is_signed_for(
+        twilio_common.public_url(request), params, request.headers.get(twilio_common.SIGNATURE_HEADER, ""),
+        inbox.credentials,
+    ):
         return None
     return inbox
 

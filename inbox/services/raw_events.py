@@ -10,9 +10,10 @@ Events whose task never ran (broker down, worker lost) are picked up again by
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -67,18 +68,31 @@ def is_deferred(endpoint: str) -> bool:
     return processor is not None and processor.check is not None
 
 
+class WebhookRequest(Protocol):
+    """What keeping a webhook reads of its request: Django's `HttpRequest`, or the event loop's
+    `LoopRequest` (channels_adapters/common.py)."""
+
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str | None: ...
+
+    def get_full_path(self) -> str: ...
+
+
 def store_raw_event(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
     raw = _raw_event(request, channel=channel, endpoint=endpoint, inbox=inbox)
     plain_writes.insert(raw)  # every webhook's one statement before its answer
     return raw
 
 
-async def accept_on_loop(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox) -> bool:
+async def accept_on_loop(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox) -> bool:
     """A verified webhook of a deferred endpoint, stored and handed to a worker from the event loop
     (config/webhook_fast_path.py). False, with nothing stored, when the view must decide instead:
     the body fails the check (the view keeps it failed and answers 4xx), or tasks run inline. The
-    loop waits for nothing but the INSERT, whose errors (the inbox deleted meanwhile, the database
-    away) are the caller's."""
+    loop waits for nothing but the INSERT (inbox/loop_writes.py), whose errors (the inbox deleted
+    meanwhile, the database away) are the caller's."""
     from inbox.tasks import process_raw_events_task
 
     if process_raw_events_task.app.conf.task_always_eager:
@@ -91,7 +105,7 @@ async def accept_on_loop(request: HttpRequest, *, channel: str, endpoint: str, i
     return True
 
 
-def _raw_event(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
+def _raw_event(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
     headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
     return RawInboundEvent(
         channel=channel, endpoint=endpoint, inbox=inbox, url=request.get_full_path(), headers=headers,
