@@ -4,6 +4,7 @@ and downloading a customer's media file from the provider's storage."""
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import httpx
 from django.db import IntegrityError
@@ -14,7 +15,7 @@ from django.utils.http import parse_header_parameters
 
 from channels_adapters.base import PermanentSendError, TransientSendError
 from inbox.inbox_cache import forget_inboxes
-from inbox.models import Inbox
+from inbox.models import Inbox, RawInboundEvent
 from inbox.services.raw_events import (
     BadPayload,
     check_raw_event,
@@ -88,7 +89,7 @@ def store_for_kept_inbox(
 class LoopRequest:
     """A webhook as the event loop reads it, without building Django's request (which cost more than
     the rest of accepting it): the parts of `HttpRequest` that keeping a raw event uses, by the same
-    names, for a `LoopAccept.kept_inbox` and inbox/services/raw_events.py."""
+    names, for a `LoopAccept.kept_event` and inbox/services/raw_events.py."""
 
     path: str
     query_string: str
@@ -107,6 +108,14 @@ class LoopRequest:
     def content_type(self) -> str:
         return parse_header_parameters(self.headers.get("Content-Type", ""))[0]
 
+    @cached_property
+    def META(self) -> dict[str, str]:  # noqa: N802 - Django's name, for code written against HttpRequest (anymail's)
+        meta = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in self.headers.items()}
+        for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if f"HTTP_{name}" in meta:
+                meta[name] = meta.pop(f"HTTP_{name}")
+        return meta
+
     def get_full_path(self) -> str:
         return escape_uri_path(self.path) + (f"?{iri_to_uri(self.query_string)}" if self.query_string else "")
 
@@ -115,15 +124,14 @@ class LoopRequest:
 class LoopAccept:
     """How the event loop may accept a deferred webhook by itself (config/webhook_fast_path.py).
 
-    `kept_inbox(request)` is the request's inbox from the kept inboxes alone (inbox/inbox_cache.py),
-    once the request's signature checks out against it; None whenever the view must decide (not
-    kept, a bad signature, anything unusual). It must not touch the database. `answer` is what the
-    view answers an accepted request with.
+    `kept_event(request)` is the raw event (unsaved) the view would keep for the request, with its
+    inbox from the kept inboxes alone (inbox/inbox_cache.py), once the request's signature checks
+    out against it; None whenever the view must decide (not kept, a bad signature, anything
+    unusual). It must not touch the database. `answer` is what the view answers an accepted
+    request with.
     """
 
-    channel: str
-    endpoint: str
-    kept_inbox: Callable[[LoopRequest], Inbox | None]
+    kept_event: Callable[[LoopRequest], RawInboundEvent | None]
     answer: Callable[[], HttpResponse]
 
 
@@ -136,6 +144,21 @@ def accepted_on_loop(spec: LoopAccept):
         return view
 
     return mark
+
+
+# class-based views we do not own (anymail's) → how the loop may accept their requests
+_accepted_on_loop_by_view_class: dict[type, LoopAccept] = {}
+
+
+def accept_on_loop_for(view_class: type, spec: LoopAccept) -> None:
+    """`accepted_on_loop` for another package's class-based view (every `as_view()` of it)."""
+    _accepted_on_loop_by_view_class[view_class] = spec
+
+
+def loop_accept_of(view) -> LoopAccept | None:
+    """How the event loop may accept requests to this view function, if at all."""
+    spec = getattr(view, "loop_accept", None)
+    return spec or _accepted_on_loop_by_view_class.get(getattr(view, "view_class", None))
 
 
 def forbidden(reason: str) -> JsonResponse:

@@ -10,13 +10,14 @@ Here the same view functions run, through Django's URL resolver, request signals
 connections back to the pool) and error handling, on a few long-lived threads. Everything else,
 and everything when HERON_WEBHOOK_FAST_PATH=0, goes to Django's handler unchanged.
 
-A deferred webhook whose view is marked `accepted_on_loop` (channels_adapters/common.py) does not
-even leave the event loop when its inbox is kept in memory: read without building Django's request
-(a `LoopRequest`), its signature is checked, its body checked and stored with an async INSERT
-shared with the requests that arrived meanwhile (inbox/loop_writes.py), it is handed to a worker,
-and the view's answer, rendered once, is sent. That is the whole of what the view would do, for a
-fraction of the CPU. Whatever the loop does not accept (an inbox not kept, a bad signature or body,
-tasks running inline, a body too large to read at once) goes to the view.
+A deferred webhook whose view is marked `accepted_on_loop` (channels_adapters/common.py: an inbound
+SMS, a simulator message, a Postmark email) does not even leave the event loop when its inbox is
+kept in memory: read without building Django's request (a `LoopRequest`), its signature is checked,
+its body checked and stored with an async INSERT shared with the requests that arrived meanwhile
+(inbox/loop_writes.py), it is handed to a worker, and the view's answer, rendered once, is sent.
+That is the whole of what the view would do, for a fraction of the CPU. Whatever the loop does not
+accept (an inbox not kept, a bad signature or body, tasks running inline, a body too large to read
+at once) goes to the view.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve, set_script_prefix
 
-from channels_adapters.common import LoopAccept, LoopRequest
+from channels_adapters.common import LoopAccept, LoopRequest, loop_accept_of
 from inbox import loop_writes
 from inbox.services.raw_events import accept_on_loop
 
@@ -81,10 +82,8 @@ class WebhookFastPath:
         if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None and len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return False  # the view refuses it
         try:
-            request = LoopRequest.from_scope(scope, body)
-            inbox = spec.kept_inbox(request)
-            return inbox is not None and await accept_on_loop(
-                request, channel=spec.channel, endpoint=spec.endpoint, inbox=inbox)
+            raw = spec.kept_event(LoopRequest.from_scope(scope, body))
+            return raw is not None and await accept_on_loop(raw)
         except Exception:  # noqa: BLE001 - a body or header the view would refuse, an inbox deleted
             # meanwhile, the database away: nothing was stored, and the view answers each as it should
             log.debug("the loop left a webhook to its view", exc_info=True)
@@ -101,9 +100,10 @@ class WebhookFastPath:
 
 @lru_cache(maxsize=1024)
 def _loop_accept_for(path_info: str) -> LoopAccept | None:
-    """How the loop may accept requests to this path, if its view is marked `accepted_on_loop`."""
+    """How the loop may accept requests to this path, if its view is marked `accepted_on_loop` (or
+    `accept_on_loop_for` its class)."""
     try:
-        return getattr(resolve(path_info).func, "loop_accept", None)
+        return loop_accept_of(resolve(path_info).func)
     except Resolver404:
         return None
 

@@ -69,6 +69,14 @@ def inboxes_by_address(channel: str, *, fresh: bool = False) -> dict[str, Inbox]
     return inboxes
 
 
+def kept_inboxes_by_address(channel: str) -> dict[str, Inbox] | None:
+    """What `inboxes_by_address` keeps, or None where it would read the database (for the event loop)."""
+    kept = _by_address.get(channel)
+    if kept is None or time.monotonic() - kept[0] >= settings.HERON["INBOX_CACHE_SECONDS"]:
+        return None
+    return kept[1]
+
+
 def forget_inboxes() -> None:
     _found.clear()
     _by_address.clear()

@@ -2,6 +2,7 @@
 answers and errors, without the browser middleware. Everything else still goes through Django's handler."""
 
 import asyncio
+import json
 from urllib.parse import urlencode
 
 import httpx
@@ -18,6 +19,7 @@ from inbox.services.handoff import BatchedHandoff
 from inbox.services.raw_events import process_queued_events
 from tests.conftest import post_simulator_webhook
 from tests.fakes.twilio import AUTH_TOKEN, FORM, INBOX_NUMBER, inbound_params, signature, twilio_inbox
+from tests.support.email import basic_auth_header, mime
 
 INBOUND = "/webhooks/simulator/inbound/"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
@@ -95,21 +97,26 @@ def views_run(monkeypatch) -> list[str]:
     return paths
 
 
-def post_sms_through_asgi(*requests: dict, token: str = AUTH_TOKEN) -> list[httpx.Response]:
-    """Twilio's signed inbound SMS webhooks, one after the other on one event loop."""
+def post_through_asgi(*requests: tuple[str, bytes, dict]) -> list[httpx.Response]:
+    """(path, body, headers) POSTs, one after the other on one event loop."""
 
     async def post_all() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url=settings.PUBLIC_BASE_URL) as client:
-            responses = [
-                await client.post(SMS, content=urlencode(params), headers={
-                    "Content-Type": FORM, "X-Twilio-Signature": signature(settings.PUBLIC_BASE_URL + SMS, params, token)})
-                for params in requests
-            ]
+            responses = [await client.post(path, content=body, headers=headers) for path, body, headers in requests]
         await loop_writes.close()
         return responses
 
     return asyncio.run(post_all())
+
+
+def post_sms_through_asgi(*requests: dict, token: str = AUTH_TOKEN) -> list[httpx.Response]:
+    """Twilio's signed inbound SMS webhooks."""
+    return post_through_asgi(*(
+        (SMS, urlencode(params).encode(), {
+            "Content-Type": FORM, "X-Twilio-Signature": signature(settings.PUBLIC_BASE_URL + SMS, params, token)})
+        for params in requests
+    ))
 
 
 @pytest.fixture
@@ -165,3 +172,64 @@ def test_an_inbox_deleted_since_the_loop_kept_it_is_looked_up_again(transactiona
     [response] = post_sms_through_asgi(inbound_params())
     assert response.status_code == 404 and views_run == [SMS]
     assert not RawInboundEvent.objects.exists()
+
+
+# ------------------------------------------------ Postmark's inbound email, accepted on the loop too
+POSTMARK = "/anymail/postmark/inbound/"
+
+
+def postmark_request(payload: dict, auth: str | None = None) -> tuple[str, bytes, dict]:
+    return POSTMARK, json.dumps(payload).encode(), {
+        "Content-Type": "application/json", "Authorization": auth if auth is not None else basic_auth_header()}
+
+
+def postmark_email(**overrides) -> dict:
+    """What Postmark posts with "Include raw email content", with every field anymail reads beside the MIME."""
+    raw = mime(to="Support+c7@Heron.local", headers={"X-Spam-Score": "2.5"})
+    return {"RawEmail": raw.decode(), "OriginalRecipient": "Support+c7@Heron.local", "StrippedTextReply": "Hi there",
+            "Headers": [{"Name": "Return-Path", "Value": "<bounces@example.org>"}, {"Name": "X-Spam-Score",
+                                                                                    "Value": "2.5"}],
+            "MessageID": "pm-1", **overrides}
+
+
+@pytest.fixture
+def email_inbox(support) -> Inbox:
+    return Inbox.objects.create(name="Acme Support", channel="email", address="support@heron.local", team=support)
+
+
+def test_a_postmark_email_for_a_kept_inbox_is_kept_by_the_loop_as_anymails_view_keeps_it(
+    transactional_db, email_inbox, handed_off, views_run,
+):
+    payload = postmark_email()
+    by_view, by_loop = post_through_asgi(postmark_request(payload), postmark_request(payload))  # a retried delivery
+
+    assert (by_view.status_code, by_loop.status_code) == (200, 200)
+    assert views_run == [POSTMARK]  # the first found the inbox in the database and kept it
+    assert handoff._handoff.flush()
+    first, second = RawInboundEvent.objects.order_by("id")
+    assert handed_off == [first.pk, second.pk]
+    assert second.inbox == email_inbox and second.result == RawInboundEvent.Result.PENDING
+    kept = ("channel", "endpoint", "inbox_id", "url", "headers", "content_type", "body")
+    assert [getattr(second, name) for name in kept] == [getattr(first, name) for name in kept]
+    assert second.headers["X-Heron-Spam-Score"] == "2.5" and second.headers["X-Heron-Envelope-Sender"] == (
+        "bounces@example.org")
+
+    assert process_queued_events(handed_off) == []
+    message = Message.objects.get()  # the retry is the same email
+    assert message.inbox == email_inbox and message.text == "Hi there"  # Postmark's StrippedTextReply
+
+
+def test_what_the_loop_does_not_accept_anymails_view_decides(transactional_db, email_inbox, handed_off, views_run):
+    post_through_asgi(postmark_request(postmark_email()))
+    views_run.clear()
+
+    refused, parsed_fields, unknown = post_through_asgi(
+        postmark_request(postmark_email(), auth=basic_auth_header(("heron", "wrong"))),
+        postmark_request({**postmark_email(RawEmail=None), "FromFull": {"Email": "bob@example.org"},
+                          "TextBody": "no raw MIME"}),
+        postmark_request(postmark_email(OriginalRecipient="nobody@elsewhere.example")),
+    )
+
+    assert (refused.status_code, parsed_fields.status_code, unknown.status_code) == (400, 200, 200)
+    assert views_run == [POSTMARK] * 3
+    assert RawInboundEvent.objects.count() == 3  # the refused one left nothing

@@ -49,15 +49,38 @@ def _original_mime(esp_event) -> bytes | None:
     return None
 
 
-def store_email(
+def email_raw_event(
     raw_mime: bytes, *, inbox: Inbox | None, url: str, extra: dict, http_headers: dict | None = None
 ) -> RawInboundEvent:
-    raw = RawInboundEvent(
+    """The raw event that keeps an email (unsaved): the MIME verbatim, with what the ESP told us beside it."""
+    return RawInboundEvent(
         channel="email", endpoint=ENDPOINT, inbox=inbox, url=url[:2000], headers={**(http_headers or {}), **extra},
         content_type="message/rfc822", body=raw_mime,
     )
+
+
+def store_email(
+    raw_mime: bytes, *, inbox: Inbox | None, url: str, extra: dict, http_headers: dict | None = None
+) -> RawInboundEvent:
+    raw = email_raw_event(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
     plain_writes.insert(raw)
     return raw
+
+
+def esp_extra(
+    esp_name: str, *, envelope_recipient: str | None, envelope_sender: str | None, stripped_text: str | None,
+    spam_score: float | None,
+) -> dict[str, str]:
+    """What an ESP says of a message beside its MIME, kept as headers of the raw event for `process_inbound`."""
+    extra = {
+        "X-Heron-Source": f"anymail:{esp_name}",
+        "X-Heron-Envelope-Recipient": envelope_recipient or "",
+        "X-Heron-Envelope-Sender": envelope_sender or "",
+        "X-Heron-Stripped-Text": stripped_text or "",
+    }
+    if spam_score is not None:
+        extra["X-Heron-Spam-Score"] = str(spam_score)
+    return extra
 
 
 def ingest_mime(inbox: Inbox, raw: bytes, *, url: str, extra: dict) -> str:
@@ -93,14 +116,8 @@ def handle_inbound(sender, event, esp_name, **kwargs):
     if request is not None:
         http_headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
         url = request.get_full_path()
-    extra = {
-        "X-Heron-Source": f"anymail:{esp_name}",
-        "X-Heron-Envelope-Recipient": message.envelope_recipient or "",
-        "X-Heron-Envelope-Sender": message.envelope_sender or "",
-        "X-Heron-Stripped-Text": message.stripped_text or "",
-    }
-    if message.spam_score is not None:
-        extra["X-Heron-Spam-Score"] = str(message.spam_score)
+    extra = esp_extra(esp_name, envelope_recipient=message.envelope_recipient, envelope_sender=message.envelope_sender,
+                      stripped_text=message.stripped_text, spam_score=message.spam_score)
     inbox = find_inbox(message, message.envelope_recipient)
     try:
         raw = store_email(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)

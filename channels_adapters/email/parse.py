@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message as StdMessage
 from email.parser import BytesHeaderParser, BytesParser
-from email.policy import EmailPolicy
+from email.policy import EmailPolicy, compat32
 from email.policy import default as default_policy
 
 from anymail.inbound import AnymailInboundMessage
@@ -59,6 +59,21 @@ _PARSING_POLICY = _ParseHeadersOncePolicy()
 def parse_mime(raw: bytes) -> AnymailInboundMessage:
     """Raw MIME → the message every route (ESP webhook, IMAP, replay) normalizes."""
     return BytesParser(AnymailInboundMessage, policy=_PARSING_POLICY).parsebytes(raw)
+
+
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+
+
+def top_level_header(raw: bytes, name: str) -> str | None:
+    """`parse_mime(raw)[name]`, for a caller that needs no more: the top-level headers are split
+    without interpreting any (as `parse_mime` would, Content-Type first), and only this one is."""
+    end_of_headers = _BLANK_LINE.search(raw)
+    head = raw[:end_of_headers.end()] if end_of_headers else raw  # the parser would split every line of the body
+    wanted = name.lower()
+    for header, value in BytesHeaderParser(policy=compat32).parsebytes(head).raw_items():
+        if header.lower() == wanted:
+            return _PARSING_POLICY.header_fetch_parse(header, value)
+    return None
 
 
 def parse_headers_once_in_anymail() -> None:

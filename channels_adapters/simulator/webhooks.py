@@ -5,14 +5,20 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from channels_adapters.base import InboundMessage
-from channels_adapters.common import LoopAccept, accepted_on_loop, forbidden, store_for_kept_inbox
+from channels_adapters.common import (
+    LoopAccept,
+    LoopRequest,
+    accepted_on_loop,
+    forbidden,
+    store_for_kept_inbox,
+)
 from channels_adapters.simulator import parse
 from channels_adapters.simulator.signing import HEADER, is_valid
 from inbox.inbox_cache import inboxes_at, kept_inboxes_at
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import BadPayload, is_deferred, register_processor
+from inbox.services.raw_events import BadPayload, is_deferred, raw_event_for, register_processor
 
 
 def _inbox_for(body: bytes, *, fresh: bool) -> tuple[Inbox | None, HttpResponse | None]:
@@ -25,15 +31,19 @@ def _inbox_for(body: bytes, *, fresh: bool) -> tuple[Inbox | None, HttpResponse 
     return inbox, None
 
 
-def _kept_inbox(request) -> Inbox | None:
-    """The inbox of a signed request from the kept inboxes alone (for the event loop: LoopAccept)."""
-    if not is_valid(request.body, request.headers.get(HEADER, "")):
-        return None
-    try:
-        address = parse.inbox_address(request.body)
-    except BadPayload:
-        return None
-    return next(iter(kept_inboxes_at("simulator", address) or []), None)
+def _kept_event(endpoint: str):
+    def kept_event(request: LoopRequest) -> RawInboundEvent | None:
+        """What the view keeps, with the inbox from the kept inboxes alone (for the event loop: LoopAccept)."""
+        if not is_valid(request.body, request.headers.get(HEADER, "")):
+            return None
+        try:
+            address = parse.inbox_address(request.body)
+        except BadPayload:
+            return None
+        inbox = next(iter(kept_inboxes_at("simulator", address) or []), None)
+        return raw_event_for(request, channel="simulator", endpoint=endpoint, inbox=inbox) if inbox else None
+
+    return kept_event
 
 
 def _no_content() -> HttpResponse:
@@ -50,7 +60,7 @@ def _webhook(endpoint: str):
         return refusal or _no_content()
 
     if is_deferred(endpoint):
-        view = accepted_on_loop(LoopAccept("simulator", endpoint, kept_inbox=_kept_inbox, answer=_no_content))(view)
+        view = accepted_on_loop(LoopAccept(kept_event=_kept_event(endpoint), answer=_no_content))(view)
     return csrf_exempt(require_POST(view))
 
 

@@ -28,7 +28,7 @@ from inbox.services.consent import apply_consent, keyword_in
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.identities import InvalidIdentity, normalize_phone
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import register_processor
+from inbox.services.raw_events import raw_event_for, register_processor
 
 CHANNEL = "sms"
 INBOUND_ENDPOINT = "twilio_sms.inbound"
@@ -79,10 +79,10 @@ def _of_account(inboxes: list[Inbox], account_sid: str) -> Inbox | None:
     return next((inbox for inbox in inboxes if inbox.credentials.get("account_sid") == account_sid), None)
 
 
-def _kept_inbox(request: LoopRequest) -> Inbox | None:
-    """`find_inbox` for an inbound message from the kept inboxes alone, once the signature checks out
-    (for the event loop: channels_adapters/common.py, LoopAccept). The body is read strictly: what
-    Django would read with replacement characters is left to the view."""
+def _kept_event(request: LoopRequest) -> RawInboundEvent | None:
+    """What `inbound` keeps, with `find_inbox` from the kept inboxes alone, once the signature checks
+    out (for the event loop: channels_adapters/common.py, LoopAccept). The body is read strictly:
+    what Django would read with replacement characters is left to the view."""
     if request.content_type != twilio_common.FORM_CONTENT_TYPE:
         return None
     params = MultiValueDict(twilio_common.form(request.body))
@@ -95,7 +95,7 @@ def _kept_inbox(request: LoopRequest) -> Inbox | None:
         inbox.credentials,
     ):
         return None
-    return inbox
+    return raw_event_for(request, channel=CHANNEL, endpoint=INBOUND_ENDPOINT, inbox=inbox)
 
 
 EMPTY_TWIML = str(MessagingResponse())
@@ -125,7 +125,7 @@ def _verified_inbox(request, *, our_number_field: str, fresh: bool) -> tuple[Inb
 
 @csrf_exempt
 @require_POST
-@accepted_on_loop(LoopAccept(CHANNEL, INBOUND_ENDPOINT, kept_inbox=_kept_inbox, answer=empty_twiml))
+@accepted_on_loop(LoopAccept(kept_event=_kept_event, answer=empty_twiml))
 def inbound(request):
     refusal = store_for_kept_inbox(
         request, lambda fresh: _verified_inbox(request, our_number_field="To", fresh=fresh),

@@ -82,30 +82,30 @@ class WebhookRequest(Protocol):
 
 
 def store_raw_event(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
-    raw = _raw_event(request, channel=channel, endpoint=endpoint, inbox=inbox)
+    raw = raw_event_for(request, channel=channel, endpoint=endpoint, inbox=inbox)
     plain_writes.insert(raw)  # every webhook's one statement before its answer
     return raw
 
 
-async def accept_on_loop(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox) -> bool:
-    """A verified webhook of a deferred endpoint, stored and handed to a worker from the event loop
+async def accept_on_loop(raw: RawInboundEvent) -> bool:
+    """A verified webhook's raw event (unsaved), stored and handed to a worker from the event loop
     (config/webhook_fast_path.py). False, with nothing stored, when the view must decide instead:
-    the body fails the check (the view keeps it failed and answers 4xx), or tasks run inline. The
-    loop waits for nothing but the INSERT (inbox/loop_writes.py), whose errors (the inbox deleted
-    meanwhile, the database away) are the caller's."""
+    the body fails its endpoint's check (the view keeps it failed and answers 4xx), or tasks run
+    inline. The loop waits for nothing but the INSERT (inbox/loop_writes.py), whose errors (the
+    inbox deleted meanwhile, the database away) are the caller's."""
     from inbox.tasks import process_raw_events_task
 
     if process_raw_events_task.app.conf.task_always_eager:
         return False
-    raw = _raw_event(request, channel=channel, endpoint=endpoint, inbox=inbox)
-    if _check_failure(raw) is not None:
+    if _processors[raw.endpoint].check is not None and _check_failure(raw) is not None:
         return False
     await loop_writes.insert(raw)
     process_handoff(_start_handoff).submit(raw.pk)
     return True
 
 
-def _raw_event(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
+def raw_event_for(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
+    """The raw event that keeps this request (unsaved): its body, verbatim, and the headers worth keeping."""
     headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
     return RawInboundEvent(
         channel=channel, endpoint=endpoint, inbox=inbox, url=request.get_full_path(), headers=headers,
