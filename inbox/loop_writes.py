@@ -59,15 +59,14 @@ class _RowWriter:
             async with self.pool.connection() as conn:
                 cursor = await conn.execute(sql, values)
                 keys = await cursor.fetchall()
+            for (instance, done), (pk,) in zip(rows, keys, strict=True):
+                plain_writes.inserted(instance, pk)
+                if not done.done():  # a caller cancelled meanwhile (the client went away): its row is stored
+                    done.set_result(None)
         except Exception as exc:  # noqa: BLE001 - the callers' to handle, as if each had run it alone
             for _, done in rows:
                 if not done.done():
                     done.set_exception(exc)
-            return
-        for (instance, done), (pk,) in zip(rows, keys, strict=True):
-            plain_writes.inserted(instance, pk)
-            if not done.done():  # a caller cancelled meanwhile (the client went away): its row is stored
-                done.set_result(None)
 
 
 class _LoopWrites:
