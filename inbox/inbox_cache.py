@@ -59,10 +59,10 @@ def inboxes_by_address(channel: str, *, fresh: bool = False) -> dict[str, Inbox]
     """Every inbox of `channel` by its lower-cased address (email addresses match whatever their
     case). A caller that finds no inbox here asks again with `fresh`, so an inbox another process
     has just added is found at once."""
+    kept = None if fresh else kept_inboxes_by_address(channel)
+    if kept is not None:
+        return kept
     now = time.monotonic()
-    kept = None if fresh else _by_address.get(channel)
-    if kept is not None and now - kept[0] < settings.HERON["INBOX_CACHE_SECONDS"]:
-        return kept[1]
     inboxes = {inbox.address.lower(): inbox for inbox in Inbox.objects.filter(channel=channel).select_related("team")}
     if settings.HERON["INBOX_CACHE_SECONDS"] > 0:
         _by_address[channel] = (now, inboxes)

@@ -7,7 +7,7 @@ by anymail's own validators (basic auth: ANYMAIL WEBHOOK_SECRET); the fields any
 the MIME are read here as anymail reads them (anymail/webhooks/postmark.py), and the envelope
 recipient must be an inbox this process keeps. Anything else (a payload without RawEmail, another
 record type, an unknown recipient, a refused request) goes to anymail's view, which answers it as
-before. `tests/test_email.py` checks that both ways keep the same row.
+before. `tests/test_webhook_fast_path.py` checks that both ways keep the same row.
 """
 
 from __future__ import annotations
