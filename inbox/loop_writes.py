@@ -4,8 +4,8 @@
 Django runs queries on threads only, and handing a webhook to a thread and back, with Django's
 per-request connection handling, cost more CPU than everything the webhook itself needs. Each event
 loop (one per ASGI process) keeps one autocommit connection (a psycopg pool of one, which replaces
-it if it breaks), made with Django's own connection parameters; the statement and its values come from inbox/plain_writes.py,
-so each row is exactly the one `save()` would write.
+it if it breaks), made with Django's own connection parameters; the statement and its values come
+from inbox/plain_writes.py, so each row is exactly the one `save()` would write.
 
 Rows are written like a group commit: while one INSERT is in flight, the rows that arrive wait for
 it, and the next INSERT writes them all. One caller alone waits for its own statement, as before;
