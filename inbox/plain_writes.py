@@ -12,10 +12,14 @@ receivers or file fields (`tests/test_plain_writes.py` compares each with `save(
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.models import Field, Model
+from psycopg import Binary
+from psycopg.types.json import Json, Jsonb
 
 
 def insert(instance: Model) -> None:
@@ -37,15 +41,32 @@ def insert_statement(instance: Model) -> tuple[str, list]:
 def insert_many_statement(instances: list[Model]) -> tuple[str, list]:
     """PostgreSQL: one INSERT of new rows of one model, returning their keys in the order given.
 
-    The values go as one array per column through `unnest`, as `bulk_create` sends them: the
-    statement is the same text for any number of rows, so the driver converts it once and the server
-    plans it once (prepared), and RETURNING follows the arrays' order.
+    The rows go as one JSON document, expanded by `json_to_recordset`: one string for the driver to
+    send, where an array per column (as `bulk_create` sends them) cost the driver three times as much
+    CPU to adapt, element by element, as the whole JSON took to build. The statement is the same text
+    for any number of rows, so the server plans it once (prepared); RETURNING follows the document's
+    order. Each value is the one `save()` would send (`get_db_prep_save`), as JSON: a bytea column
+    travels as hex, a json(b) column as the text the field's encoder made, a timestamp in ISO 8601.
     """
     model = type(instances[0])
     db = connections[DEFAULT_DB_ALIAS]  # not the `connection` proxy: a context-local lookup per use, on the loop
-    columns = [[field.get_db_prep_save(field.pre_save(instance, add=True), db) for instance in instances]
-               for field in _insert_fields(model)]
-    return _insert_many_sql(model), columns
+    fields = _insert_fields(model)
+    rows = [{field.column: _json_value(field.get_db_prep_save(field.pre_save(instance, add=True), db))
+             for field in fields} for instance in instances]
+    return _insert_many_sql(model), [json.dumps(rows)]
+
+
+def _json_value(value):
+    """A value as `get_db_prep_save` gives it, as the JSON `_insert_many_sql` reads it back."""
+    if value is None or isinstance(value, str | int):  # bool and TextChoices included
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Json | Jsonb):
+        return (value.dumps or json.dumps)(value.obj)
+    if isinstance(value, Binary | bytes | memoryview):
+        return bytes(getattr(value, "obj", value)).hex()
+    raise TypeError(f"insert_many_statement cannot send a {type(value).__name__} as JSON")
 
 
 def inserted(instance: Model, pk: int) -> None:
@@ -116,12 +137,30 @@ def _insert_sql(model: type[Model]) -> str:
 
 @cache
 def _insert_many_sql(model: type[Model]) -> str:
-    columns = ", ".join(f'"{field.column}"' for field in _insert_fields(model))
-    arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in _insert_fields(model))
+    fields = _insert_fields(model)
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    values = ", ".join(_from_json(field) for field in fields)
+    record = ", ".join(f'"{field.column}" {_json_type(field)}' for field in fields)
     return (
-        f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT * FROM unnest({arrays}) '
+        f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT {values} '
+        f"FROM json_to_recordset(%s::json) AS given({record}) "
         f'RETURNING "{model._meta.pk.column}"'
     )
+
+
+def _json_type(field: Field) -> str:
+    """The type a column is read from the JSON as: text where `_json_value` sent a string for it."""
+    db_type = field.cast_db_type(connection)
+    return "text" if db_type in ("bytea", "jsonb", "json") else db_type
+
+
+def _from_json(field: Field) -> str:
+    db_type = field.cast_db_type(connection)
+    if db_type == "bytea":
+        return f"decode(given.\"{field.column}\", 'hex')"
+    if db_type in ("jsonb", "json"):
+        return f'given."{field.column}"::{db_type}'
+    return f'given."{field.column}"'
 
 
 @cache

@@ -1,6 +1,8 @@
 """`inbox/loop_writes.py`: rows written from the event loop, those that arrive together in one statement."""
 
 import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -51,6 +53,30 @@ def test_rows_that_arrive_together_are_one_statement_writing_what_save_writes(tr
         by_save.save()
         assert stored(row) == stored(by_save)
         assert RawInboundEvent.objects.get(pk=row.pk).url == f"/webhooks/twilio/sms/?n={n}"
+
+
+def test_awkward_values_arrive_exactly_as_save_writes_them(transactional_db):
+    """The rows travel as JSON (plain_writes.insert_many_statement): every byte, character and
+    microsecond must come out as `save()` stores it."""
+    awkward = {
+        "body": bytes(range(256)),
+        "headers": {"X-Heron-Signature": 'é "quoted" \\ back\nslash \u2603', "Content-Type": "text/plain; q=\"1\""},
+        "url": "/webhooks/twilio/sms/?q=%C3%A9&é=1",
+        "error": "line one\nline two\t\u00a0\U0001f600",
+        "processed_at": datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Berlin")),
+        "result": RawInboundEvent.Result.FAILED,
+        "attempts": 7,
+    }
+    row = raw_event(None, 0, **awkward)
+    assert insert_together(row) == [None]
+
+    by_save = raw_event(None, 0, **awkward)
+    by_save.save()
+    assert stored(row) == stored(by_save)
+    kept = RawInboundEvent.objects.get(pk=row.pk)
+    assert bytes(kept.body) == bytes(range(256))
+    assert kept.processed_at == awkward["processed_at"]
+    assert kept.headers == awkward["headers"]
 
 
 def test_a_row_that_fails_fails_its_whole_statement_and_nothing_is_stored(transactional_db, inbox):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
-from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
@@ -85,7 +84,7 @@ def _kept_event(request: LoopRequest) -> RawInboundEvent | None:
     what Django would read with replacement characters is left to the view."""
     if request.content_type != twilio_common.FORM_CONTENT_TYPE:
         return None
-    params = MultiValueDict(twilio_common.form(request.body))
+    params = twilio_common.FormParams(twilio_common.form(request.body))
     number = _our_number(params, "To")
     if not number or params.get("MessagingServiceSid"):
         return None

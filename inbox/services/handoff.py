@@ -72,11 +72,15 @@ class BatchedHandoff:
                 self.idle.notify_all()
 
     def _next_batch(self) -> list[int]:
+        """Blocks for the first id only; sleeps out the rest of the interval, then takes what came.
+        (Waiting on the queue instead woke this thread, and took the GIL, for every id.)"""
         batch = [self.ids.get()]
-        deadline = self.last_sent + self.interval_seconds
+        wait = self.last_sent + self.interval_seconds - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         while len(batch) < MAX_BATCH:
             try:
-                batch.append(self.ids.get(timeout=max(deadline - time.monotonic(), 0)))
+                batch.append(self.ids.get_nowait())
             except queue.Empty:
                 break
         return batch
