@@ -128,11 +128,14 @@ class LoopAccept:
     inbox from the kept inboxes alone (inbox/inbox_cache.py), once the request's signature checks
     out against it; None whenever the view must decide (not kept, a bad signature, anything
     unusual). It must not touch the database. `answer` is what the view answers an accepted
-    request with.
+    request with. `checked` says that `kept_event` returns an event only once it passes its
+    endpoint's check (raw_events.register_processor), run on what it had parsed already, so the loop
+    does not parse the body a second time to check it.
     """
 
     kept_event: Callable[[LoopRequest], RawInboundEvent | None]
     answer: Callable[[], HttpResponse]
+    checked: bool = False
 
 
 def accepted_on_loop(spec: LoopAccept):

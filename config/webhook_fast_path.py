@@ -83,7 +83,7 @@ class WebhookFastPath:
             return False  # the view refuses it
         try:
             raw = spec.kept_event(LoopRequest.from_scope(scope, body))
-            return raw is not None and await accept_on_loop(raw)
+            return raw is not None and await accept_on_loop(raw, checked=spec.checked)
         except Exception:  # noqa: BLE001 - a body or header the view would refuse, an inbox deleted
             # meanwhile, the database away: nothing was stored, and the view answers each as it should
             log.debug("the loop left a webhook to its view", exc_info=True)

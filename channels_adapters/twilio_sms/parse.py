@@ -86,7 +86,11 @@ def _media(params: dict[str, list[str]]) -> tuple[InboundMedia, ...]:
 
 
 def parse_inbound(body: bytes, inbox_id: int, *, idempotency_token: str = "") -> ParsedInbound:
-    params = form(body)
+    return inbound_from_form(form(body), inbox_id, idempotency_token=idempotency_token)
+
+
+def inbound_from_form(params: dict[str, list[str]], inbox_id: int, *, idempotency_token: str = "") -> ParsedInbound:
+    """`parse_inbound` of a body already read with `form`."""
     message_sid = _sid(params, "MessageSid")
     sender = _phone(params, "From")
     _phone(params, "To")

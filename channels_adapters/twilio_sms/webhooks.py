@@ -27,7 +27,7 @@ from inbox.services.consent import apply_consent, keyword_in
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.identities import InvalidIdentity, normalize_phone
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import raw_event_for, register_processor
+from inbox.services.raw_events import BadPayload, raw_event_for, register_processor
 
 CHANNEL = "sms"
 INBOUND_ENDPOINT = "twilio_sms.inbound"
@@ -79,12 +79,13 @@ def _of_account(inboxes: list[Inbox], account_sid: str) -> Inbox | None:
 
 
 def _kept_event(request: LoopRequest) -> RawInboundEvent | None:
-    """What `inbound` keeps, with `find_inbox` from the kept inboxes alone, once the signature checks
-    out (for the event loop: channels_adapters/common.py, LoopAccept). The body is read strictly:
-    what Django would read with replacement characters is left to the view."""
+    """What `inbound` keeps, with `find_inbox` from the kept inboxes alone, once the signature and the
+    endpoint's check pass (for the event loop: channels_adapters/common.py, LoopAccept). The body is
+    read once, strictly: what Django would read with replacement characters is left to the view."""
     if request.content_type != twilio_common.FORM_CONTENT_TYPE:
         return None
-    params = twilio_common.FormParams(twilio_common.form(request.body))
+    fields = twilio_common.form(request.body)
+    params = twilio_common.FormParams(fields)
     number = _our_number(params, "To")
     if not number or params.get("MessagingServiceSid"):
         return None
@@ -94,6 +95,10 @@ def _kept_event(request: LoopRequest) -> RawInboundEvent | None:
         inbox.credentials,
     ):
         return None
+    try:
+        parse.inbound_from_form(fields, inbox.pk)  # the endpoint's check (`parse_inbound`), on the form read above
+    except BadPayload:
+        return None  # the view keeps it failed and answers 400
     return raw_event_for(request, channel=CHANNEL, endpoint=INBOUND_ENDPOINT, inbox=inbox)
 
 
@@ -124,7 +129,7 @@ def _verified_inbox(request, *, our_number_field: str, fresh: bool) -> tuple[Inb
 
 @csrf_exempt
 @require_POST
-@accepted_on_loop(LoopAccept(kept_event=_kept_event, answer=empty_twiml))
+@accepted_on_loop(LoopAccept(kept_event=_kept_event, answer=empty_twiml, checked=True))
 def inbound(request):
     refusal = store_for_kept_inbox(
         request, lambda fresh: _verified_inbox(request, our_number_field="To", fresh=fresh),

@@ -87,17 +87,18 @@ def store_raw_event(request: HttpRequest, *, channel: str, endpoint: str, inbox:
     return raw
 
 
-async def accept_on_loop(raw: RawInboundEvent) -> bool:
+async def accept_on_loop(raw: RawInboundEvent, *, checked: bool = False) -> bool:
     """A verified webhook's raw event (unsaved), stored and handed to a worker from the event loop
     (config/webhook_fast_path.py). False, with nothing stored, when the view must decide instead:
-    the body fails its endpoint's check (the view keeps it failed and answers 4xx), or tasks run
-    inline. The loop waits for nothing but the INSERT (inbox/loop_writes.py), whose errors (the
-    inbox deleted meanwhile, the database away) are the caller's."""
+    the body fails its endpoint's check (the view keeps it failed and answers 4xx; `checked`: the
+    caller ran the check already), or tasks run inline. The loop waits for nothing but the INSERT
+    (inbox/loop_writes.py), whose errors (the inbox deleted meanwhile, the database away) are the
+    caller's."""
     from inbox.tasks import process_raw_events_task
 
     if process_raw_events_task.app.conf.task_always_eager:
         return False
-    if _processors[raw.endpoint].check is not None and _check_failure(raw) is not None:
+    if not checked and _processors[raw.endpoint].check is not None and _check_failure(raw) is not None:
         return False
     await loop_writes.insert(raw)
     process_handoff(_start_handoff).submit(raw.pk)
