@@ -14,7 +14,7 @@ Two Heron figures, side by side:
 - recorded: messages stored per second from a round's first request until its last message is
   recorded (the queue drained). Baseline rounds start only once the queue is empty.
 
-    python -m bench.ingest [--n 2000] [--concurrency 16] [--quick] [--inline]
+    python -m bench.ingest [--n 6000] [--rounds 6] [--concurrency 16] [--quick] [--inline]
 
 `--inline` records in the request (Celery eager), as before deferral, for comparison.
 Target: Heron's accepted rate / baseline rate >= 0.5. Afterwards the stored message count must
@@ -234,14 +234,14 @@ def report(result: dict) -> str:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=None, help="webhooks to send (default 1500, --quick 300)")
+    parser.add_argument("--n", type=int, default=None, help="webhooks to send (default 6000, --quick 600)")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved Heron/baseline rounds")
+    parser.add_argument("--rounds", type=int, default=6, help="interleaved Heron/baseline rounds")
     add_production_arguments(parser)
     add_common_arguments(parser, DB_NAME)
     args = parser.parse_args(argv)
     if args.n is None:
-        args.n = 300 if args.quick else 1500
+        args.n = 600 if args.quick else 6000
     return args
 
 
