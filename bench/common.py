@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -120,7 +121,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def process_tree_cpu_seconds(root: int) -> float:
+def _process_tree(root: int) -> dict[int, int]:
+    """pid → CPU ticks so far (utime + stime), for `root` and its live descendants."""
     children: dict[int, list[int]] = {}
     ticks: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -130,13 +132,17 @@ def process_tree_cpu_seconds(root: int) -> float:
             continue
         pid = int(stat.parent.name)
         children.setdefault(int(fields[1]), []).append(pid)  # ppid
-        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
-    total, todo = 0, [root]
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    tree, todo = {}, [root]
     while todo:
         pid = todo.pop()
-        total += ticks.get(pid, 0)
+        tree[pid] = ticks.get(pid, 0)
         todo.extend(children.get(pid, []))
-    return total / os.sysconf("SC_CLK_TCK")
+    return tree
+
+
+def process_tree_cpu_seconds(root: int) -> float:
+    return sum(_process_tree(root).values()) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_cpu_ticks() -> tuple[int, int]:
@@ -277,6 +283,20 @@ class Worker(_Process):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise BenchError(f"celery worker did not start:\n{self.output()}")
             time.sleep(0.2)
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Every process of the worker stopped (SIGSTOP) meanwhile, to see what the machine does
+        without it. Only while its queue is drained: it then holds no transaction, and a task sent
+        meanwhile waits for it in Redis."""
+        pids = list(_process_tree(self.proc.pid))
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
 
 
 def wait_until_recorded(db_url: str, inbox_id: int, expected: int, timeout: float = 600) -> float:

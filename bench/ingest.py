@@ -8,9 +8,12 @@ taking webhooks comes first. The webhook is answered once stored and checked; th
 the message (inbox/services/raw_events.py). The load generator keeps `--concurrency` requests in
 flight over keep-alive connections (aiohttp).
 
-Two Heron figures, side by side:
+Three Heron figures, side by side:
 - accepted: webhooks answered per second (what the provider sees), while the worker records the
-  earlier ones on the same CPUs;
+  earlier ones on the same CPUs (the target is judged on this one);
+- accepted with the worker paused: the same, in rounds of their own during which the worker's
+  processes are stopped (SIGSTOP, its queue drained first): what taking webhooks costs alone, and so
+  what recording beside it takes from it on a shared machine;
 - recorded: messages stored per second from a round's first request until its last message is
   recorded (the queue drained). Baseline rounds start only once the queue is empty.
 
@@ -57,8 +60,8 @@ from bench.webhooks import Webhook, WebhookFactory, sender_number  # noqa: E402
 
 DB_NAME = "heron_bench_ingest"
 TARGET_RATIO = 0.5
-CPU_LABELS = {"accept": "Heron accept (uvicorn)", "record": "Heron record (worker)",
-              "baseline": "baseline", "django_floor": "Django-thread reference"}
+CPU_LABELS = {"accept": "Heron accept (uvicorn)", "accept_alone": "Heron accept, worker paused",
+              "record": "Heron record (worker)", "baseline": "baseline", "django_floor": "Django-thread reference"}
 WARMUP = 50
 
 
@@ -113,6 +116,7 @@ def run(args) -> dict:
         senders = max(1, args.n // 4)
         warm = [factory.build(i, sender_number(10_000 + i)) for i in range(WARMUP)]
         hooks = [factory.build(i, sender_number(i % senders)) for i in range(args.n)]
+        alone_hooks = [factory.build(i, sender_number(i % senders)) for i in range(args.n)] if worker else []
 
         asyncio.run(fire(server.url, as_requests(warm), args.concurrency))
         wait_until_recorded(db_url, inbox_id, WARMUP)
@@ -123,9 +127,10 @@ def run(args) -> dict:
         print(f"ingest: {args.n} {factory.channel} webhooks, {args.concurrency} in flight, "
               f"{senders} senders, {args.rounds} interleaved rounds, {mode} ...", flush=True)
         # Interleaved rounds, so a neighbour's load on this machine hits every side alike.
-        runs: dict[str, list[dict]] = {"heron": [], "recorded": [], "baseline": [], "django_floor": []}
+        runs: dict[str, list[dict]] = {"heron": [], "heron_alone": [], "recorded": [], "baseline": [],
+                                       "django_floor": []}
         # CPU seconds spent per side: robust to a neighbour's load, unlike the rates.
-        cpu = {"accept": 0.0, "record": 0.0, "baseline": 0.0, "django_floor": 0.0}
+        cpu = {"accept": 0.0, "accept_alone": 0.0, "record": 0.0, "baseline": 0.0, "django_floor": 0.0}
         per_round = -(-args.n // args.rounds)
         sent = WARMUP
         for start in range(0, args.n, per_round):
@@ -138,6 +143,14 @@ def run(args) -> dict:
             cpu["record"] += (worker.cpu_seconds() - worker_cpu) if worker else 0.0
             runs["heron"].append(heron)
             runs["recorded"].append({**heron, "elapsed": heron["elapsed"] + drained, "latencies": [], "failures": []})
+            if worker:
+                alone_chunk = alone_hooks[start:start + per_round]
+                with worker.paused():
+                    server_cpu = server.cpu_seconds()
+                    runs["heron_alone"].append(asyncio.run(fire(server.url, as_requests(alone_chunk), args.concurrency)))
+                    cpu["accept_alone"] += server.cpu_seconds() - server_cpu
+                sent += len(alone_chunk)
+                wait_until_recorded(db_url, inbox_id, sent)
             for kind, path in [("baseline", "/bench/baseline/"), ("django_floor", "/bench/baseline-django/")]:
                 server_cpu = server.cpu_seconds()
                 runs[kind].append(
@@ -145,6 +158,7 @@ def run(args) -> dict:
                 )
                 cpu[kind] += server.cpu_seconds() - server_cpu
         heron, baseline, django_floor = (summarize(runs[k]) for k in ("heron", "baseline", "django_floor"))
+        heron_alone = summarize(runs["heron_alone"]) if worker else None
         recorded = summarize(runs["recorded"])
         server_log = server.output()
 
@@ -157,18 +171,19 @@ def run(args) -> dict:
         events = conn.execute("SELECT count(*) FROM inbox_event WHERE type = 'message.created'").fetchone()[0]
         baseline_rows = conn.execute(f"SELECT count(*) FROM {BASELINE_TABLE}").fetchone()[0]
 
-    expected = args.n + WARMUP
+    expected = args.n * (2 if heron_alone else 1) + WARMUP
     problems = []
-    if heron["failures"]:
-        problems.append(f"{heron['failures']} webhook requests failed, e.g. {heron['first_failures']}")
+    for side in (heron, heron_alone):
+        if side and side["failures"]:
+            problems.append(f"{side['failures']} webhook requests failed, e.g. {side['first_failures']}")
     if baseline["failures"] or django_floor["failures"]:
         problems.append(f"baseline requests failed: {baseline['first_failures'] or django_floor['first_failures']}")
     if stored[0] != expected or stored[1] != expected:
         problems.append(f"stored {stored[0]} messages ({stored[1]} distinct ids), expected {expected}")
     if events != expected:
         problems.append(f"{events} message.created events, expected {expected}")
-    if baseline_rows != 2 * (expected):
-        problems.append(f"baseline table holds {baseline_rows} rows, expected {2 * expected}")
+    if baseline_rows != 2 * (args.n + WARMUP):
+        problems.append(f"baseline table holds {baseline_rows} rows, expected {2 * (args.n + WARMUP)}")
     if "Traceback" in server_log:
         problems.append("the server logged a traceback: see var/bench/ingest.log")
 
@@ -182,12 +197,15 @@ def run(args) -> dict:
         "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default (0)",
         "mode": production_mode(args),
         "heron": heron,
+        "heron_alone": heron_alone,
+        "ratio_worker_paused": round(heron_alone["rate"] / baseline["rate"], 3) if heron_alone else None,
         "recorded": recorded,
         "recorded_ratio": round(recorded["rate"] / baseline["rate"], 3),
         "baseline": baseline,
         "django_floor": django_floor,
         "ratio": round(ratio, 3),
-        "cpu_ms_per_request": {side: round(seconds * 1000 / args.n, 2) for side, seconds in cpu.items()},
+        "cpu_ms_per_request": {side: round(seconds * 1000 / args.n, 2) for side, seconds in cpu.items()
+                               if heron_alone or side != "accept_alone"},
         "ratio_vs_django_floor": round(heron["rate"] / django_floor["rate"], 3),
         "target": f"ratio >= {TARGET_RATIO}",
         "meets_target": ratio >= TARGET_RATIO,
@@ -205,6 +223,9 @@ def report(result: dict) -> str:
     rows = [
         [f"Heron {result['channel']} webhook (accepted)", result["heron"]["rate"], result["heron"]["p50_ms"],
          result["heron"]["p99_ms"], result["heron"]["failures"]],
+        *([["Heron, the same with the worker paused", result["heron_alone"]["rate"],
+            result["heron_alone"]["p50_ms"], result["heron_alone"]["p99_ms"], result["heron_alone"]["failures"]]]
+          if result["heron_alone"] else []),
         ["Heron: messages recorded (queue drained)", result["recorded"]["rate"], "", "", ""],
         ["baseline: 1 INSERT (async psycopg)", result["baseline"]["rate"], result["baseline"]["p50_ms"],
          result["baseline"]["p99_ms"], result["baseline"]["failures"]],
@@ -217,12 +238,16 @@ def report(result: dict) -> str:
         f"ratio Heron / baseline = {result['ratio']} (target >= {TARGET_RATIO}: "
         f"{'MET' if result['meets_target'] else 'NOT MET'}); "
         f"Heron / Django-thread reference = {result['ratio_vs_django_floor']}",
+        *([f"with the worker paused: Heron / baseline = {result['ratio_worker_paused']} (taking webhooks alone; "
+           "the gap to the ratio above is what recording beside it takes on this machine)"]
+          if result["ratio_worker_paused"] is not None else []),
         f"recorded end to end / baseline = {result['recorded_ratio']} ({result['mode']})",
         "CPU ms per request (process tree, /proc): " + ", ".join(
             f"{CPU_LABELS[side]} {value}" for side, value in result["cpu_ms_per_request"].items()
         ),
         f"verified: {result['verified']['messages']} messages stored for {result['verified']['expected']} "
-        f"webhooks sent (incl. {WARMUP} warm-up), raw events {result['verified']['raw_events']}, "
+        f"webhooks sent (incl. {WARMUP} warm-up{' and the paused-worker rounds' if result['heron_alone'] else ''}), "
+        f"raw events {result['verified']['raw_events']}, "
         f"{result['verified']['contacts']} contacts",
     ]
     if result["note"]:

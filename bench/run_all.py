@@ -49,8 +49,10 @@ def summary_rows(results: dict[str, dict | None], codes: dict[str, int]) -> list
             continue
         if name == "ingest":
             figure = (f"Heron accepted {result['heron']['rate']} req/s ({result['channel']}), baseline "
-                      f"{result['baseline']['rate']} req/s, ratio {result['ratio']}; recorded end to end "
-                      f"{result['recorded']['rate']} msg/s, ratio {result['recorded_ratio']}")
+                      f"{result['baseline']['rate']} req/s, ratio {result['ratio']}"
+                      + (f" ({result['ratio_worker_paused']} with the worker paused)"
+                         if result.get("ratio_worker_paused") is not None else "")
+                      + f"; recorded end to end {result['recorded']['rate']} msg/s, ratio {result['recorded_ratio']}")
         elif name == "email_ingest":
             queries = result["queries"]["all"]["mean"]
             figure = (f"recorded {result['rate']} msg/s, accepted {result['http']['rate']} msg/s "
