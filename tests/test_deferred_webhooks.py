@@ -7,16 +7,21 @@ the parts a worker cannot show: a refused body, a lost task, an unreachable brok
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from datetime import timedelta
 
 import pytest
+import redis
+from celery import Celery
 from django.conf import settings
 from django.utils import timezone
 
 from channels_adapters.simulator.signing import HEADER, sign
 from inbox.models import Message, RawInboundEvent
+from inbox.services import handoff as handoff_module
 from inbox.services.handoff import BatchedHandoff
-from inbox.services.raw_events import is_deferred
+from inbox.services.raw_events import _messages_waiting_check, is_deferred
 from inbox.tasks import process_raw_events_task, process_stale_raw_events
 from tests.conftest import post_simulator_webhook
 from tests.support.servers import Server, free_port
@@ -100,6 +105,44 @@ def test_the_handoff_sends_what_arrives_together_as_one_batch():
         handoff.submit(event_id)
     assert handoff.flush()
     assert batches == [[5], [3, 1, 2]] and fallen_back == []
+
+
+@pytest.mark.parametrize("workers_behind", [True, False])
+def test_a_large_batch_grows_while_the_workers_are_behind(monkeypatch, workers_behind):
+    monkeypatch.setattr(handoff_module, "MAX_HOLD_SECONDS", 1.0)
+    batches = []
+    handoff = BatchedHandoff(batches.append, batches.append, interval_seconds=0.1,
+                             workers_behind=lambda: workers_behind)
+    handoff.submit(0)  # alone after a quiet spell: sent at once, behind or not
+    time.sleep(0.02)
+    for event_id in range(1, 16):  # within the interval: a batch of 15, at least HOLD_FROM
+        handoff.submit(event_id)
+    time.sleep(0.25)  # the interval is over: sent, unless the workers are behind
+    for event_id in range(16, 40):
+        handoff.submit(event_id)
+    assert handoff.flush()
+
+    assert handoff_module.HOLD_FROM <= 15
+    if workers_behind:
+        assert batches == [[0], list(range(1, 40))]
+    else:
+        assert batches == [[0], list(range(1, 16)), list(range(16, 40))]
+
+
+@pytest.mark.skipif(not settings.CELERY_BROKER_URL.startswith("redis://"), reason="needs the Redis broker")
+def test_the_handoff_sees_messages_that_no_worker_has_taken():
+    app = Celery(broker=settings.CELERY_BROKER_URL)
+    app.conf.task_default_queue = f"heron-test-{uuid.uuid4().hex}"
+    workers_behind = _messages_waiting_check(app)
+    assert workers_behind() is False
+    app.send_task("inbox.tasks.process_raw_events_task", args=[[1, 2]])
+    assert workers_behind() is True
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(app.conf.task_default_queue)
+    assert workers_behind() is False
+    queue = app.conf.task_default_queue  # and the bindings kombu declared for it
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(f"_kombu.binding.{queue}",
+                                                           f"_kombu.binding_permanent.{queue}")
 
 
 def test_the_handoff_falls_back_when_the_broker_refuses():
