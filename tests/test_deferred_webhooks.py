@@ -21,7 +21,7 @@ from channels_adapters.simulator.signing import HEADER, sign
 from inbox.models import Message, RawInboundEvent
 from inbox.services import handoff as handoff_module
 from inbox.services.handoff import BatchedHandoff
-from inbox.services.raw_events import _messages_waiting_check, is_deferred
+from inbox.services.raw_events import is_deferred, workers_behind_check
 from inbox.tasks import process_raw_events_task, process_stale_raw_events
 from tests.conftest import post_simulator_webhook
 from tests.support.servers import Server, free_port
@@ -133,7 +133,7 @@ def test_a_large_batch_grows_while_the_workers_are_behind(monkeypatch, workers_b
 def test_the_handoff_sees_messages_that_no_worker_has_taken():
     app = Celery(broker=settings.CELERY_BROKER_URL)
     app.conf.task_default_queue = f"heron-test-{uuid.uuid4().hex}"
-    workers_behind = _messages_waiting_check(app)
+    workers_behind = workers_behind_check(app)
     assert workers_behind() is False
     app.send_task("inbox.tasks.process_raw_events_task", args=[[1, 2]])
     assert workers_behind() is True

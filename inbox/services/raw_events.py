@@ -181,17 +181,19 @@ def _start_handoff() -> BatchedHandoff:
     return BatchedHandoff(
         lambda ids: process_raw_events_task.delay(ids), _process_in_this_process,
         interval_seconds=settings.HERON["HANDOFF_INTERVAL_MS"] / 1000,
-        workers_behind=_messages_waiting_check(process_raw_events_task.app),
+        workers_behind=workers_behind_check(process_raw_events_task.app),
     )
 
 
-def _messages_waiting_check(app) -> Callable[[], bool]:
-    """Whether messages wait in the task queue that no worker has taken yet. Celery on Redis keeps
-    them in a list named after the queue (a task sent with a priority goes to another list, which
-    this does not see: such a batch is only sent sooner). Another broker: never."""
-    if not app.conf.broker_url.startswith(("redis://", "rediss://")):
+def workers_behind_check(app) -> Callable[[], bool]:
+    """A check of whether messages wait in the task queue that no worker has taken yet (for the
+    handoff). Celery on Redis keeps them in a list named after the queue (a task sent with a
+    priority goes to another list, which this does not see: such a batch is only sent sooner).
+    Another broker: never."""
+    broker_url = app.conf.broker_url or ""
+    if not broker_url.startswith(("redis://", "rediss://")):
         return lambda: False
-    client = redis.Redis.from_url(app.conf.broker_url, socket_timeout=1, socket_connect_timeout=1)
+    client = redis.Redis.from_url(broker_url, socket_timeout=1, socket_connect_timeout=1)
     queue = app.conf.task_default_queue
     return lambda: client.llen(queue) > 0
 
