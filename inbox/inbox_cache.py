@@ -49,10 +49,7 @@ def inboxes_at(channel: str, address: str, *, fresh: bool = False) -> list[Inbox
 def kept_inboxes_at(channel: str, address: str) -> list[Inbox] | None:
     """What `inboxes_at` keeps for this address, or None where it would read the database: for code
     on the event loop, which must not wait for a query (config/webhook_fast_path.py)."""
-    kept = _found.get((channel, address))
-    if kept is None or time.monotonic() - kept[0] >= settings.HERON["INBOX_CACHE_SECONDS"]:
-        return None
-    return kept[1]
+    return _unexpired(_found.get((channel, address)))
 
 
 def inboxes_by_address(channel: str, *, fresh: bool = False) -> dict[str, Inbox]:
@@ -71,7 +68,11 @@ def inboxes_by_address(channel: str, *, fresh: bool = False) -> dict[str, Inbox]
 
 def kept_inboxes_by_address(channel: str) -> dict[str, Inbox] | None:
     """What `inboxes_by_address` keeps, or None where it would read the database (for the event loop)."""
-    kept = _by_address.get(channel)
+    return _unexpired(_by_address.get(channel))
+
+
+def _unexpired(kept):
+    """The kept value of a (kept at, value) entry, unless it is missing or older than the cache keeps."""
     if kept is None or time.monotonic() - kept[0] >= settings.HERON["INBOX_CACHE_SECONDS"]:
         return None
     return kept[1]

@@ -138,9 +138,10 @@ def _insert_sql(model: type[Model]) -> str:
 @cache
 def _insert_many_sql(model: type[Model]) -> str:
     fields = _insert_fields(model)
+    read = [_read_from_json(field) for field in fields]
     columns = ", ".join(f'"{field.column}"' for field in fields)
-    values = ", ".join(_from_json(field) for field in fields)
-    record = ", ".join(f'"{field.column}" {_json_type(field)}' for field in fields)
+    values = ", ".join(value for _, value in read)
+    record = ", ".join(f'"{field.column}" {json_type}' for field, (json_type, _) in zip(fields, read, strict=True))
     return (
         f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT {values} '
         f"FROM json_to_recordset(%s::json) AS given({record}) "
@@ -148,19 +149,16 @@ def _insert_many_sql(model: type[Model]) -> str:
     )
 
 
-def _json_type(field: Field) -> str:
-    """The type a column is read from the JSON as: text where `_json_value` sent a string for it."""
+def _read_from_json(field: Field) -> tuple[str, str]:
+    """The type a column is read from the JSON as (text where `_json_value` sent a string for it),
+    and the expression that turns it into the column's value."""
     db_type = field.cast_db_type(connection)
-    return "text" if db_type in ("bytea", "jsonb", "json") else db_type
-
-
-def _from_json(field: Field) -> str:
-    db_type = field.cast_db_type(connection)
+    column = f'given."{field.column}"'
     if db_type == "bytea":
-        return f"decode(given.\"{field.column}\", 'hex')"
+        return "text", f"decode({column}, 'hex')"
     if db_type in ("jsonb", "json"):
-        return f'given."{field.column}"::{db_type}'
-    return f'given."{field.column}"'
+        return "text", f"{column}::{db_type}"
+    return db_type, column
 
 
 @cache
