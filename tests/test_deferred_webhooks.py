@@ -6,6 +6,7 @@ the parts a worker cannot show: a refused body, a lost task, an unreachable brok
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -13,15 +14,19 @@ from datetime import timedelta
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync, sync_to_async
 from celery import Celery
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
 from channels_adapters.simulator.signing import HEADER, sign
 from inbox.models import Message, RawInboundEvent
+from inbox.realtime.groups import EVERYONE
+from inbox.realtime.publish import frames_held, publish_events
 from inbox.services import handoff as handoff_module
 from inbox.services.handoff import BatchedHandoff
-from inbox.services.raw_events import is_deferred, workers_behind_check
+from inbox.services.raw_events import is_deferred, process_queued_events, workers_behind_check
 from inbox.tasks import process_raw_events_task, process_stale_raw_events
 from tests.conftest import post_simulator_webhook
 from tests.support.servers import Server, free_port
@@ -94,6 +99,55 @@ def test_one_task_records_a_batch_in_arrival_order_and_retries_only_what_failed(
     assert first.attempts == 1
     assert broken.result == RawInboundEvent.Result.FAILED and "No processor" in broken.error
     assert broken.attempts == 1 + settings.HERON["SEND_MAX_RETRIES"]
+
+
+def channel_layer_messages(group: str, action, *, quiet_seconds: float = 0.5) -> list[dict]:
+    """What the channel layer delivers to a member of `group` while `action` runs (in this thread),
+    until nothing more comes for `quiet_seconds`."""
+    layer = get_channel_layer()
+
+    async def listen():
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        await sync_to_async(action)()
+        received = []
+        while True:
+            try:
+                received.append(await asyncio.wait_for(layer.receive(channel), quiet_seconds))
+            except TimeoutError:
+                return received
+
+    return async_to_sync(listen)()
+
+
+@pytest.mark.django_db(transaction=True)  # events are published once their transaction commits
+def test_a_batch_reaches_the_sockets_as_one_message_per_group(inbox):
+    """A worker's batch is published together (realtime/publish.py `frames_held`): a PUBLISH per
+    group, not one per event and group, with every frame in the order it committed."""
+    hooks = [stored_webhook(inbox, f"together {n}") for n in range(3)]
+
+    [message] = channel_layer_messages(EVERYONE, lambda: process_queued_events([hook.pk for hook in hooks]))
+
+    frames = [json.loads(text) for _event_id, text in message["frames"]]
+    assert [(frame["type"], frame["data"].get("message", {}).get("text")) for frame in frames] == [
+        ("conversation.created", None), *(("message.created", f"together {n}") for n in range(3))]
+    assert [frame["id"] for frame in frames] == sorted(frame["id"] for frame in frames)
+
+
+def test_held_frames_wait_no_longer_than_the_hold():
+    def frame(event_id):
+        return [({"id": event_id, "type": "test.held"}, [EVERYONE])]
+
+    def held_for(seconds):
+        with frames_held(seconds):
+            publish_events(frame(1))
+            publish_events(frame(2))
+
+    held = channel_layer_messages(EVERYONE, lambda: held_for(60))
+    not_held = channel_layer_messages(EVERYONE, lambda: held_for(0))
+
+    assert [[event_id for event_id, _text in message["frames"]] for message in held] == [[1, 2]]
+    assert [[event_id for event_id, _text in message["frames"]] for message in not_held] == [[1], [2]]
 
 
 def test_the_handoff_sends_what_arrives_together_as_one_batch():

@@ -24,6 +24,7 @@ from django.utils import timezone
 from inbox import loop_writes, plain_writes
 from inbox.inbound_reads import raw_events_with_inbox
 from inbox.models import Inbox, RawInboundEvent
+from inbox.realtime.publish import frames_held
 from inbox.services.handoff import BatchedHandoff, process_handoff
 
 log = logging.getLogger("heron.raw")
@@ -36,6 +37,10 @@ KEPT_HEADERS = (
 
 # A pending event older than this has lost its task: the sweeper processes it.
 STALE_AFTER = timedelta(minutes=2)
+
+# A worker's batch publishes its events' frames together, each held at most this long: fewer
+# PUBLISHes, for a little latency only when webhooks arrive faster than one worker records them.
+FRAMES_HELD_SECONDS = 0.02
 
 # What processing an event writes back to its row.
 OUTCOME_FIELDS = ["result", "error", "attempts", "processed_at"]
@@ -225,11 +230,12 @@ def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -
         wanted.append(RawInboundEvent.Result.FAILED)
     done, failed = [], []
     try:
-        for raw in raw_events_with_inbox(raw_event_ids, wanted):
-            error = _run_processor(raw)
-            done.append(raw)
-            if error is not None and not isinstance(error, ValueError):
-                failed.append(raw.pk)
+        with frames_held(FRAMES_HELD_SECONDS):
+            for raw in raw_events_with_inbox(raw_event_ids, wanted):
+                error = _run_processor(raw)
+                done.append(raw)
+                if error is not None and not isinstance(error, ValueError):
+                    failed.append(raw.pk)
     finally:
         _save_outcomes(done)
     return failed
