@@ -313,14 +313,22 @@ def wait_until_recorded(db_url: str, inbox_id: int, expected: int, timeout: floa
     raise BenchError(f"the worker did not record {expected} webhooks within {timeout} s")
 
 
+# The worker's CPU niceness on a machine it shares with the ASGI processes (README, Production).
+WORKER_NICE = 19
+
+
+def add_worker_nice_argument(parser) -> None:
+    parser.add_argument("--worker-nice", type=int, default=WORKER_NICE,
+                        help="the worker's CPU niceness (README: taking webhooks comes first on a shared machine)")
+
+
 def add_production_arguments(parser) -> None:
     """How the throughput benchmarks run Heron: uvicorn processes taking webhooks, a Celery worker
     recording them (README, Production)."""
     parser.add_argument("--uvicorn-workers", type=int, default=2,
                         help="uvicorn processes serving Heron (and the baseline), one per CPU here")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--worker-nice", type=int, default=10,
-                        help="the worker's CPU niceness (README: taking webhooks comes first on a shared machine)")
+    add_worker_nice_argument(parser)
     parser.add_argument("--inline", action="store_true", help="record in the request (Celery eager), no worker")
 
 
