@@ -123,8 +123,8 @@ _held: ContextVar[_HeldFrames | None] = ContextVar("held_frames", default=None)
 def frames_held(max_hold_seconds: float) -> Iterator[None]:
     """Events committed in the block on this thread reach the sockets together: one channel-layer
     message per group for many events (a worker recording a batch of webhooks) instead of one per
-    event, since a PUBLISH costs the worker a third of what recording a message does. A frame waits
-    at most `max_hold_seconds` (checked as the next ones commit) or until the block ends."""
+    event: a message's two PUBLISHes were a third of what a worker spent recording it. A frame waits
+    until the block ends, or until a frame committed `max_hold_seconds` after it or later."""
     held = _HeldFrames(max_hold_seconds)
     token = _held.set(held)
     try:
