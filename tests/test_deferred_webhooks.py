@@ -121,9 +121,10 @@ def channel_layer_messages(group: str, action, *, quiet_seconds: float = 0.5) ->
 
 
 @pytest.mark.django_db(transaction=True)  # events are published once their transaction commits
-def test_a_batch_reaches_the_sockets_as_one_message_per_group(inbox):
+def test_a_batch_reaches_the_sockets_as_one_message_per_group(inbox, monkeypatch):
     """A worker's batch is published together (realtime/publish.py `frames_held`): a PUBLISH per
     group, not one per event and group, with every frame in the order it committed."""
+    monkeypatch.setattr("inbox.services.raw_events.FRAMES_HELD_SECONDS", 60)  # however slow this machine
     hooks = [stored_webhook(inbox, f"together {n}") for n in range(3)]
 
     [message] = channel_layer_messages(EVERYONE, lambda: process_queued_events([hook.pk for hook in hooks]))
