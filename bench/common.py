@@ -121,22 +121,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _process_tree(root: int) -> dict[int, int]:
-    """pid → CPU ticks so far (utime + stime), for `root` and its live descendants."""
-    children: dict[int, list[int]] = {}
-    ticks: dict[int, int] = {}
+def _processes() -> dict[int, tuple[int, str, int]]:
+    """pid → (parent pid, command name, CPU ticks so far: utime + stime) of every live process."""
+    table = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:  # the process has just exited
             continue
-        pid = int(stat.parent.name)
-        children.setdefault(int(fields[1]), []).append(pid)  # ppid
-        ticks[pid] = int(fields[11]) + int(fields[12])
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
+        table[int(stat.parent.name)] = (int(fields[1]), name, int(fields[11]) + int(fields[12]))
+    return table
+
+
+def _process_tree(root: int, processes: dict[int, tuple[int, str, int]] | None = None) -> dict[int, int]:
+    """pid → CPU ticks so far (utime + stime), for `root` and its live descendants."""
+    processes = _processes() if processes is None else processes
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _name, _ticks) in processes.items():
+        children.setdefault(ppid, []).append(pid)
     tree, todo = {}, [root]
     while todo:
         pid = todo.pop()
-        tree[pid] = ticks.get(pid, 0)
+        tree[pid] = processes[pid][2] if pid in processes else 0
         todo.extend(children.get(pid, []))
     return tree
 
@@ -154,6 +161,36 @@ def machine_cpu_ticks() -> tuple[int, int]:
 
 def busy_fraction(before: tuple[int, int], after: tuple[int, int]) -> float:
     return round((after[0] - before[0]) / max(after[1] - before[1], 1), 3)
+
+
+# Command names of the services a benchmark's requests also cost CPU in, when they run on this machine.
+SERVICE_PROCESSES = {"postgres": "PostgreSQL", "redis-server": "Redis"}
+
+
+def cpu_reading(parts: dict[str, int]) -> tuple[dict[int, tuple[str, int]], int]:
+    """Every live process's CPU ticks so far, under the name of the benchmark part it belongs to, and
+    the machine's idle ticks. `parts` names process trees by their root pid (uvicorn, the worker);
+    PostgreSQL and Redis are named by command, this process is the load generator, the rest "other"."""
+    processes = _processes()
+    part_of = {pid: name for name, root in parts.items() for pid in _process_tree(root, processes)}
+    part_of[os.getpid()] = "load generator"
+    reading = {pid: (part_of.get(pid) or SERVICE_PROCESSES.get(name, "other"), ticks)
+               for pid, (_ppid, name, ticks) in processes.items()}
+    busy, total = machine_cpu_ticks()
+    return reading, total - busy
+
+
+@contextlib.contextmanager
+def cpu_tally(totals: dict[str, float], parts: dict[str, int]):
+    """Adds the CPU seconds spent meanwhile, by benchmark part (`cpu_reading`), and the machine's idle
+    seconds (summed over its CPUs), to `totals`. A process that exits meanwhile is missed."""
+    before, idle_before = cpu_reading(parts)
+    yield
+    after, idle_after = cpu_reading(parts)
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid, (part, ticks) in after.items():
+        totals[part] = totals.get(part, 0.0) + (ticks - before.get(pid, (part, 0))[1]) / tick
+    totals["idle"] = totals.get("idle", 0.0) + (idle_after - idle_before) / tick
 
 
 class Poster:

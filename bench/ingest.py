@@ -42,6 +42,7 @@ from bench.common import (  # noqa: E402
     Poster,
     add_common_arguments,
     add_production_arguments,
+    cpu_tally,
     create_user,
     drop_database,
     fresh_database,
@@ -60,8 +61,10 @@ from bench.webhooks import Webhook, WebhookFactory, sender_number  # noqa: E402
 
 DB_NAME = "heron_bench_ingest"
 TARGET_RATIO = 0.5
-CPU_LABELS = {"accept": "Heron accept (uvicorn)", "accept_alone": "Heron accept, worker paused",
-              "record": "Heron record (worker)", "baseline": "baseline", "django_floor": "Django-thread reference"}
+# Kinds of rounds, as the CPU table names them.
+ROUND_LABELS = {"heron": "Heron", "heron_alone": "Heron, worker paused", "baseline": "baseline",
+                "django_floor": "Django-thread reference"}
+CPU_PARTS = ["uvicorn", "worker", "PostgreSQL", "Redis", "load generator", "other", "idle"]
 WARMUP = 50
 
 
@@ -129,34 +132,34 @@ def run(args) -> dict:
         # Interleaved rounds, so a neighbour's load on this machine hits every side alike.
         runs: dict[str, list[dict]] = {"heron": [], "heron_alone": [], "recorded": [], "baseline": [],
                                        "django_floor": []}
-        # CPU seconds spent per side: robust to a neighbour's load, unlike the rates.
-        cpu = {"accept": 0.0, "accept_alone": 0.0, "record": 0.0, "baseline": 0.0, "django_floor": 0.0}
+        # CPU seconds spent during each kind of round, by process (bench/common.py: cpu_tally): where
+        # the machine's time goes per request, and robust to a neighbour's load, unlike the rates.
+        parts = {"uvicorn": server.proc.pid, **({"worker": worker.proc.pid} if worker else {})}
+        spent: dict[str, dict[str, float]] = {kind: {} for kind in ROUND_LABELS}
+        record_cpu = 0.0
         per_round = -(-args.n // args.rounds)
         sent = WARMUP
         for start in range(0, args.n, per_round):
             chunk = hooks[start:start + per_round]
-            server_cpu, worker_cpu = server.cpu_seconds(), worker.cpu_seconds() if worker else 0.0
-            heron = asyncio.run(fire(server.url, as_requests(chunk), args.concurrency))
+            worker_cpu = worker.cpu_seconds() if worker else 0.0
+            with cpu_tally(spent["heron"], parts):
+                heron = asyncio.run(fire(server.url, as_requests(chunk), args.concurrency))
             sent += len(chunk)
             drained = wait_until_recorded(db_url, inbox_id, sent)
-            cpu["accept"] += server.cpu_seconds() - server_cpu
-            cpu["record"] += (worker.cpu_seconds() - worker_cpu) if worker else 0.0
+            record_cpu += (worker.cpu_seconds() - worker_cpu) if worker else 0.0
             runs["heron"].append(heron)
             runs["recorded"].append({**heron, "elapsed": heron["elapsed"] + drained, "latencies": [], "failures": []})
             if worker:
                 alone_chunk = alone_hooks[start:start + per_round]
-                with worker.paused():
-                    server_cpu = server.cpu_seconds()
+                with worker.paused(), cpu_tally(spent["heron_alone"], parts):
                     runs["heron_alone"].append(asyncio.run(fire(server.url, as_requests(alone_chunk), args.concurrency)))
-                    cpu["accept_alone"] += server.cpu_seconds() - server_cpu
                 sent += len(alone_chunk)
                 wait_until_recorded(db_url, inbox_id, sent)
             for kind, path in [("baseline", "/bench/baseline/"), ("django_floor", "/bench/baseline-django/")]:
-                server_cpu = server.cpu_seconds()
-                runs[kind].append(
-                    asyncio.run(fire(server.url, baseline_requests(len(chunk), path, chunk), args.concurrency))
-                )
-                cpu[kind] += server.cpu_seconds() - server_cpu
+                with cpu_tally(spent[kind], parts):
+                    runs[kind].append(
+                        asyncio.run(fire(server.url, baseline_requests(len(chunk), path, chunk), args.concurrency))
+                    )
         heron, baseline, django_floor = (summarize(runs[k]) for k in ("heron", "baseline", "django_floor"))
         heron_alone = summarize(runs["heron_alone"]) if worker else None
         recorded = summarize(runs["recorded"])
@@ -204,8 +207,9 @@ def run(args) -> dict:
         "baseline": baseline,
         "django_floor": django_floor,
         "ratio": round(ratio, 3),
-        "cpu_ms_per_request": {side: round(seconds * 1000 / args.n, 2) for side, seconds in cpu.items()
-                               if heron_alone or side != "accept_alone"},
+        "cpu_ms_per_request": {kind: {part: round(seconds * 1000 / args.n, 3) for part, seconds in by_part.items()}
+                               for kind, by_part in spent.items() if by_part},
+        "record_cpu_ms_per_message": round(record_cpu * 1000 / args.n, 2) if worker else None,
         "ratio_vs_django_floor": round(heron["rate"] / django_floor["rate"], 3),
         "target": f"ratio >= {TARGET_RATIO}",
         "meets_target": ratio >= TARGET_RATIO,
@@ -242,9 +246,13 @@ def report(result: dict) -> str:
            "the gap to the ratio above is what recording beside it takes on this machine)"]
           if result["ratio_worker_paused"] is not None else []),
         f"recorded end to end / baseline = {result['recorded_ratio']} ({result['mode']})",
-        "CPU ms per request (process tree, /proc): " + ", ".join(
-            f"{CPU_LABELS[side]} {value}" for side, value in result["cpu_ms_per_request"].items()
-        ),
+        "",
+        "CPU ms per request during each kind of round, by process (/proc; idle: the machine's idle time, "
+        "summed over its CPUs; total: CPUs x round time / requests):",
+        cpu_table(result["cpu_ms_per_request"]),
+        *([f"recording costs the worker {result['record_cpu_ms_per_message']} ms of CPU per message "
+           "(its rounds and the drain after each)"] if result["record_cpu_ms_per_message"] is not None else []),
+        "",
         f"verified: {result['verified']['messages']} messages stored for {result['verified']['expected']} "
         f"webhooks sent (incl. {WARMUP} warm-up{' and the paused-worker rounds' if result['heron_alone'] else ''}), "
         f"raw events {result['verified']['raw_events']}, "
@@ -255,6 +263,12 @@ def report(result: dict) -> str:
     for problem in result["problems"]:
         lines.append(f"PROBLEM: {problem}")
     return "\n".join(lines)
+
+
+def cpu_table(cpu_ms: dict[str, dict[str, float]]) -> str:
+    rows = [[ROUND_LABELS[kind], *(f"{by_part.get(part, 0.0):.2f}" for part in CPU_PARTS),
+             f"{sum(by_part.values()):.2f}"] for kind, by_part in cpu_ms.items()]
+    return table(["rounds", *CPU_PARTS, "total"], rows)
 
 
 def parse_args(argv=None):
