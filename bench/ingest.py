@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -191,6 +192,8 @@ def run(args) -> dict:
         problems.append("the server logged a traceback: see var/bench/ingest.log")
 
     ratio = heron["rate"] / baseline["rate"]
+    # Each Heron round against the baseline round right after it: how much the ratio moves within a run.
+    round_ratios = sorted(h / b for h, b in zip(heron["round_rates"], baseline["round_rates"], strict=True))
     result = {
         "benchmark": "ingest",
         "channel": factory.channel,
@@ -207,6 +210,8 @@ def run(args) -> dict:
         "baseline": baseline,
         "django_floor": django_floor,
         "ratio": round(ratio, 3),
+        "round_ratios": {"min": round(round_ratios[0], 3), "median": round(statistics.median(round_ratios), 3),
+                         "max": round(round_ratios[-1], 3)},
         "cpu_ms_per_request": {kind: {part: round(seconds * 1000 / args.n, 3) for part, seconds in by_part.items()}
                                for kind, by_part in spent.items() if by_part},
         "record_cpu_ms_per_message": round(record_cpu * 1000 / args.n, 2) if worker else None,
@@ -242,6 +247,8 @@ def report(result: dict) -> str:
         f"ratio Heron / baseline = {result['ratio']} (target >= {TARGET_RATIO}: "
         f"{'MET' if result['meets_target'] else 'NOT MET'}); "
         f"Heron / Django-thread reference = {result['ratio_vs_django_floor']}",
+        f"round by round (each Heron round / the baseline round after it): min {result['round_ratios']['min']}, "
+        f"median {result['round_ratios']['median']}, max {result['round_ratios']['max']}",
         *([f"with the worker paused: Heron / baseline = {result['ratio_worker_paused']} (taking webhooks alone; "
            "the gap to the ratio above is what recording beside it takes on this machine)"]
           if result["ratio_worker_paused"] is not None else []),
