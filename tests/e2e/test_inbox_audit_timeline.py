@@ -28,9 +28,10 @@ def test_calls_voicemail_and_email_in_one_timeline(signed_in, agent, support):
         name="Support email", channel="email", address="support@heron.test", team=support,
         settings={"email_backend": "django.core.mail.backends.locmem.EmailBackend"},
     )
-    off_loop(record_inbound, voice(voice_inbox, "call", call_status="no-answer", duration=0))
+    # The texts inbox/services/calls.py gives a missed call and a voicemail.
+    off_loop(record_inbound, voice(voice_inbox, "call", "Missed call", call_status="no-answer", duration=0))
     off_loop(record_inbound, voice(
-        voice_inbox, "voicemail", recording_url="/static/no-such-recording.mp3", duration=14,
+        voice_inbox, "voicemail", "Voicemail", recording_url="/static/no-such-recording.mp3", duration=14,
         transcript="Hi, this is Vera, please call me back about my booking.",
     ))
     contact = Contact.objects.get(name="Vera Voice")
@@ -44,9 +45,12 @@ def test_calls_voicemail_and_email_in_one_timeline(signed_in, agent, support):
 
     page = signed_in(agent, f"/conversations/{conversation.pk}")
     call = page.get_by_test_id("timeline-item").and_(page.locator("[data-kind=call]"))
-    expect(call).to_contain_text("Incoming call")
+    expect(call.get_by_test_id("call-headline")).to_have_text("Missed call")  # what became of it, once
     expect(call).to_contain_text("no-answer")
+    expect(call.get_by_text("Missed call")).to_have_count(1)
     voicemail = page.get_by_test_id("timeline-item").and_(page.locator("[data-kind=voicemail]"))
+    expect(voicemail.get_by_test_id("call-headline")).to_have_text("Voicemail")
+    expect(voicemail.get_by_text("Voicemail", exact=True)).to_have_count(1)
     expect(voicemail.locator("audio[controls]")).to_have_attribute("aria-label", "Voicemail recording")
     expect(voicemail.get_by_text("please call me back about my booking")).to_be_visible()  # transcript open
     expect(voicemail).to_contain_text("0:14")

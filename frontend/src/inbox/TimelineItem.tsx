@@ -130,15 +130,24 @@ function EmailBody({ m }: { m: Message }) {
   );
 }
 
+/** What became of a call, in words: the server's summary ("Missed call", "Answered call", ...) is the
+ * message text of an inbound call, so it heads the card rather than repeating under it. */
+function callHeadline(m: Message): string {
+  if (m.kind === "voicemail") return "Voicemail";
+  if (m.direction !== "in") return "Outgoing call";
+  return m.text || "Incoming call";
+}
+
 function CallBody({ m }: { m: Message }) {
   const md = m.metadata ?? {};
   const isVm = m.kind === "voicemail";
+  const headline = callHeadline(m);
   return (
     <div className="call">
       <div className="call-line">
-        <Icon name={isVm ? "voicemail" : "phone"} />{" "}
-        <strong>{isVm ? "Voicemail" : m.direction === "in" ? "Incoming call" : "Outgoing call"}</strong>
-        {md.call_status && <span className="muted"> · {String(md.call_status)}</span>}
+        <Icon name={isVm ? "voicemail" : "phone"} /> <strong data-testid="call-headline">{headline}</strong>
+        {/* Twilio's own status ("no-answer", "busy") says why; a voicemail needs no why. */}
+        {md.call_status && !isVm && <span className="muted"> · {String(md.call_status)}</span>}
         {md.duration !== undefined && <span className="muted"> · {duration(Number(md.duration))}</span>}
       </div>
       {typeof md.recording_url === "string" && md.recording_url && (
@@ -150,7 +159,7 @@ function CallBody({ m }: { m: Message }) {
           <p>{md.transcript}</p>
         </details>
       )}
-      {m.text && <div className="text">{m.text}</div>}
+      {m.text && m.text !== headline && <div className="text">{m.text}</div>}
     </div>
   );
 }
