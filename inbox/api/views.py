@@ -343,12 +343,18 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(s.ContactSerializer(self.get_queryset().get(pk=contact.pk)).data)
 
 
-class InboxViewSet(viewsets.ModelViewSet):
+class SettingsViewSet(viewsets.ModelViewSet):
+    """What an admin sets up and everyone else reads (inboxes, teams, labels, canned responses):
+    short lists, answered whole."""
+
     lookup_value_regex = r"\d+"
     permission_classes = [IsHeronUser, IsAdminOrReadOnly]
+    pagination_class = None
+
+
+class InboxViewSet(SettingsViewSet):
     serializer_class = s.InboxSerializer
     queryset = Inbox.objects.select_related("team").order_by("id")
-    pagination_class = None
     http_method_names = ["get", "post", "patch", "delete"]
 
     def perform_create(self, serializer):
@@ -375,28 +381,19 @@ class AgentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     ).order_by("first_name", "email")
 
 
-class TeamViewSet(viewsets.ModelViewSet):
-    lookup_value_regex = r"\d+"
-    permission_classes = [IsHeronUser, IsAdminOrReadOnly]
+class TeamViewSet(SettingsViewSet):
     serializer_class = s.TeamSerializer
     queryset = Team.objects.order_by("name")
-    pagination_class = None
 
 
-class LabelViewSet(viewsets.ModelViewSet):
-    lookup_value_regex = r"\d+"
-    permission_classes = [IsHeronUser, IsAdminOrReadOnly]
+class LabelViewSet(SettingsViewSet):
     serializer_class = s.LabelSerializer
     queryset = Label.objects.order_by("name")
-    pagination_class = None
 
 
-class CannedResponseViewSet(viewsets.ModelViewSet):
-    lookup_value_regex = r"\d+"
-    permission_classes = [IsHeronUser, IsAdminOrReadOnly]
+class CannedResponseViewSet(SettingsViewSet):
     serializer_class = s.CannedResponseSerializer
     queryset = CannedResponse.objects.order_by("shortcut")
-    pagination_class = None
 
 
 class EventsView(APIView):
