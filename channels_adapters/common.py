@@ -63,6 +63,11 @@ class InboxGone(LookupError):
     """The kept inbox a request was checked against has been deleted by another process."""
 
 
+class UnknownMessage(LookupError):
+    """A status update or receipt for a message Heron has not stored (yet): kept failed for replay,
+    and no error for the provider (pass it as `retry_later`)."""
+
+
 def store_for_kept_inbox(
     request: HttpRequest, verified_inbox: Callable[[bool], tuple[Inbox | None, HttpResponse | None]], *,
     channel: str, endpoint: str, retry_later: tuple[type[Exception], ...] = (),
@@ -161,7 +166,10 @@ def accept_on_loop_for(view_class: type, spec: LoopAccept) -> None:
 def loop_accept_of(view) -> LoopAccept | None:
     """How the event loop may accept requests to this view function, if at all."""
     spec = getattr(view, "loop_accept", None)
-    return spec or _accepted_on_loop_by_view_class.get(getattr(view, "view_class", None))
+    if spec is None:
+        for view_class in getattr(getattr(view, "view_class", None), "__mro__", ()):  # a subclass's too
+            spec = spec or _accepted_on_loop_by_view_class.get(view_class)
+    return spec
 
 
 def forbidden(reason: str) -> JsonResponse:
@@ -176,7 +184,21 @@ def json_object(body: bytes) -> dict:
         raise BadPayload(f"Body is not JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise BadPayload("Body must be a JSON object")
+    if b"\\u0000" in body:
+        payload = without_nul(payload)
     return payload
+
+
+def without_nul(value):
+    """`value` (text, or JSON-like data) without NUL characters, which PostgreSQL can store neither in
+    text nor in jsonb: a provider's stray NUL must not make its message impossible to record."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
 
 
 def download_media(url: str, *, provider: str, auth: tuple[str, str] | None = None) -> tuple[bytes, str]:

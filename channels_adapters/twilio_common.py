@@ -125,8 +125,8 @@ def form(body: bytes) -> dict[str, list[str]]:
 
 
 def param(params: dict[str, list[str]], name: str, *, required: bool = False, limit: int = 255) -> str:
-    """The first value of a form parameter, as sent (not stripped)."""
-    value = (params.get(name) or [""])[0]
+    """The first value of a form parameter, as sent (not stripped), without NUL characters (common.without_nul)."""
+    value = (params.get(name) or [""])[0].replace("\x00", "")
     if required and not value.strip():
         raise BadPayload(f"'{name}' is missing")
     if len(value) > limit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from email.utils import make_msgid
@@ -83,6 +84,32 @@ def test_webhook_without_basic_auth_is_400_and_stores_nothing(client, email_inbo
     assert post_postmark(client, raw, auth=basic_auth_header(("heron", "wrong"))).status_code == 400
     assert RawInboundEvent.objects.count() == 0
     assert Message.objects.count() == 0
+
+
+def post_postmark_payload(client, payload: dict):
+    return client.post("/anymail/postmark/inbound/", data=json.dumps(payload), content_type="application/json",
+                       HTTP_AUTHORIZATION=basic_auth_header())
+
+
+def test_a_verified_payload_anymail_cannot_read_is_a_400_kept_for_inspection(client, email_inbox):
+    """anymail itself would let the TypeError through: a 500, retried by the ESP forever, nothing kept."""
+    payload = {"RawEmail": mime().decode(), "OriginalRecipient": "support@heron.local", "Headers": None}
+    response = post_postmark_payload(client, payload)
+    assert response.status_code == 400
+    assert "Postmark webhook payload could not be read" in response.json()["detail"]
+    raw = RawInboundEvent.objects.get()
+    assert (raw.endpoint, raw.result) == ("email.unreadable", "failed")
+    assert json.loads(bytes(raw.body)) == payload and "could not be read" in raw.error
+    assert replay_failed_events() == {"failed": 1}  # nothing reads it better later; the reason stays
+    raw.refresh_from_db()
+    assert "Postmark webhook payload could not be read (TypeError" in raw.error
+    assert not Message.objects.exists()
+
+
+def test_envelope_fields_of_another_type_are_ignored_and_the_email_recorded(client, email_inbox):
+    payload = {"RawEmail": mime().decode(), "OriginalRecipient": True, "Headers": [], "StrippedTextReply": {"x": 1}}
+    assert post_postmark_payload(client, payload).status_code == 200
+    assert Message.objects.get(inbox=email_inbox).text == "Hi, my order hasn't arrived."
 
 
 def test_inbound_email_creates_contact_conversation_and_message(receive, email_inbox):

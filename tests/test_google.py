@@ -195,6 +195,12 @@ def test_malformed_signed_json_is_a_400_kept_raw_never_a_500(client, gbm_inbox, 
     assert not Message.objects.exists()
 
 
+def test_nul_characters_in_signed_json_are_dropped_not_a_500(client, gbm_inbox):
+    assert post_google(client, user_message("Open on\x00 Sunday?", name="Al\x00ice")).status_code == 200
+    message = Message.objects.get(inbox=gbm_inbox)
+    assert (message.text, message.contact.name) == ("Open on Sunday?", "Alice")
+
+
 def test_live_agent_request_and_survey_become_activity_lines(client, gbm_conversation):
     live = typing_event()
     live["userStatus"] = {"requestedLiveAgent": True, "createTime": "2024-05-02T15:07:00Z"}

@@ -268,6 +268,12 @@ def test_malformed_signed_bodies_get_4xx_and_the_raw_event_is_kept(client, sms_i
     assert Message.objects.count() == 0
 
 
+def test_nul_characters_are_dropped_not_a_500(client, sms_inbox):
+    """PostgreSQL stores no NUL character: a stray one must not make a customer's message unrecordable."""
+    assert post_twilio(client, INBOUND, inbound_params(Body="Where is\x00 my order?")).status_code == 200
+    assert Message.objects.get().text == "Where is my order?"
+
+
 # ---------------------------------------------------------------------------------------------- MMS
 def test_mms_with_two_media_stores_two_attachments_with_bytes_and_types(client, sms_inbox, fake_twilio,
                                                                        django_capture_on_commit_callbacks):

@@ -494,6 +494,14 @@ def test_malformed_signed_payloads_are_4xx_and_kept(client, voice_inbox, path, c
     assert Message.objects.count() == 0
 
 
+def test_a_transcript_with_nul_characters_is_kept_without_them(client, voice_inbox):
+    call_sid = new_call_sid()
+    ring(client, call_sid)
+    params = transcription_params(call_sid, "RE1", "https://api.twilio.com/r/RE1", "Call me\x00 back")
+    assert post_twilio(client, TRANSCRIPTION, params).status_code == 204
+    assert call_message(call_sid).metadata["transcript"] == "Call me back"
+
+
 # ------------------------------------------------------------------------------------ adapter, set-up
 def test_voice_adapter_refuses_text_and_fetches_recordings_as_mp3():
     adapter = TwilioVoiceAdapter()

@@ -3,17 +3,22 @@
 anymail has validated the webhook (basic auth / ESP signature) before the signal fires; a failed
 validation is a 400 from anymail and never reaches this module, so nothing is stored.
 IMAP (imap.py) stores its raw events the same way and calls `process_raw_event` too.
+
+A verified payload anymail cannot read (a field missing or of another type) would be a 500 from
+Django, which the ESP retries forever, with nothing kept. Every anymail view Heron mounts
+(urls.py) refuses it instead: a 400 that says why, and the request kept raw, failed, to look at.
 """
 
 from __future__ import annotations
 
 import logging
 
+from anymail.exceptions import AnymailError
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import inbound
 from django.db import IntegrityError
 from django.dispatch import receiver
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 
 from channels_adapters.email.parse import find_inbox, message_id_header, parse_email, parse_mime
 from channels_adapters.email.threading import normalize_message_id
@@ -25,6 +30,7 @@ from inbox.services.raw_events import (
     KEPT_HEADERS,
     BadPayload,
     defer_raw_event,
+    keep_unreadable,
     process_raw_event,
     register_processor,
 )
@@ -32,6 +38,7 @@ from inbox.services.raw_events import (
 log = logging.getLogger("heron.email")
 
 ENDPOINT = "email.inbound"
+UNREADABLE_ENDPOINT = "email.unreadable"
 
 
 def _original_mime(esp_event) -> bytes | None:
@@ -116,18 +123,26 @@ def handle_inbound(sender, event, esp_name, **kwargs):
     if request is not None:
         http_headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
         url = request.get_full_path()
-    extra = esp_extra(esp_name, envelope_recipient=message.envelope_recipient, envelope_sender=message.envelope_sender,
-                      stripped_text=message.stripped_text, spam_score=message.spam_score)
-    inbox = find_inbox(message, message.envelope_recipient)
+    # anymail copies these from the ESP's fields as they came: what is not a string is not one of them.
+    envelope_recipient = _str_or_none(message.envelope_recipient)
+    spam_score = message.spam_score if isinstance(message.spam_score, int | float) else None
+    extra = esp_extra(esp_name, envelope_recipient=envelope_recipient,
+                      envelope_sender=_str_or_none(message.envelope_sender),
+                      stripped_text=_str_or_none(message.stripped_text), spam_score=spam_score)
+    inbox = find_inbox(message, envelope_recipient)
     try:
         raw = store_email(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
     except IntegrityError:  # the inbox was deleted since this process kept it (inbox/inbox_cache.py)
         forget_inboxes()
-        inbox = find_inbox(message, message.envelope_recipient)
+        inbox = find_inbox(message, envelope_recipient)
         raw = store_email(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
     # anymail has parsed the message already; threading and storing it happen on a worker, and
     # whatever fails there (no inbox for this recipient yet, say) stays on the raw event for replay.
     defer_raw_event(raw)
+
+
+def _str_or_none(value) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def process_inbound(raw: RawInboundEvent) -> str:
@@ -162,3 +177,36 @@ def process_inbound(raw: RawInboundEvent) -> str:
 
 
 register_processor(ENDPOINT, process_inbound)
+
+
+class _UnreadablePayload(BadPayload):
+    pass
+
+
+class RefusingUnreadablePayloads:
+    """Mixed into each anymail webhook view (urls.py): what its `parse_events` cannot read is kept and refused."""
+
+    def parse_events(self, request):
+        try:
+            return super().parse_events(request)
+        except AnymailError:
+            raise  # a refused signature (400) or our own misconfiguration: anymail's answer stands
+        except Exception as exc:  # noqa: BLE001 - anymail's parsers raise whatever a payload provokes
+            raise _UnreadablePayload(
+                f"This {self.esp_name} webhook payload could not be read ({type(exc).__name__}: {exc})"
+            ) from exc
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except _UnreadablePayload as exc:
+            keep_unreadable(request, channel="email", endpoint=UNREADABLE_ENDPOINT, error=exc)
+            return JsonResponse({"detail": str(exc)}, status=400)
+
+
+def _still_unreadable(raw: RawInboundEvent) -> str:
+    """A replay cannot read it either: it stays failed, with the reason it had."""
+    raise BadPayload(raw.error.partition(": ")[2] or "anymail could not read this webhook payload")
+
+
+register_processor(UNREADABLE_ENDPOINT, _still_unreadable)

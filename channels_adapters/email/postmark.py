@@ -38,8 +38,10 @@ def _kept_event(request: LoopRequest) -> RawInboundEvent | None:
     if not isinstance(raw_email, str) or payload.get("RecordType", "Inbound") != "Inbound":
         return None
     recipient = payload.get("OriginalRecipient")
+    if not isinstance(recipient, str) or not isinstance(payload.get("StrippedTextReply"), str | None):
+        return None  # fields of another type: anymail's view reads what it can (inbound.py)
     inboxes = kept_inboxes_by_address("email")
-    inbox = inboxes.get(th.base_address(recipient.strip().lower())) if inboxes and recipient else None
+    inbox = inboxes.get(th.base_address(recipient.strip().lower())) if inboxes else None
     if inbox is None:
         return None
     raw_mime = raw_email.encode("utf-8")

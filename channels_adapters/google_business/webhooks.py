@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from channels_adapters.base import InboundMessage
-from channels_adapters.common import forbidden, store_and_process
+from channels_adapters.common import UnknownMessage, forbidden, store_and_process
 from channels_adapters.google_business import SIGNATURE_HEADER, parse
 from channels_adapters.google_business.signing import is_valid
 from inbox.models import Inbox, RawInboundEvent
@@ -36,10 +36,6 @@ ENDPOINT = "google_business.webhook"
 TYPING_FRESH_FOR = timedelta(seconds=30)
 # Our outbound messageIds (sender.py): receipts for others' messages are not ours to track.
 OUR_MESSAGE_ID_PREFIX = "heron-"
-
-
-class UnknownMessage(LookupError):
-    """A receipt for one of our messageIds that Heron has not stored (yet): kept for replay."""
 
 
 def _json(body: bytes) -> dict | None:

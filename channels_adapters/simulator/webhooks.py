@@ -8,6 +8,7 @@ from channels_adapters.base import InboundMessage
 from channels_adapters.common import (
     LoopAccept,
     LoopRequest,
+    UnknownMessage,
     accepted_on_loop,
     forbidden,
     store_for_kept_inbox,
@@ -55,7 +56,8 @@ def _webhook(endpoint: str):
         if not is_valid(request.body, request.headers.get(HEADER, "")):
             return forbidden("Invalid or missing X-Heron-Signature.")
         refusal = store_for_kept_inbox(
-            request, lambda fresh: _inbox_for(request.body, fresh=fresh), channel="simulator", endpoint=endpoint
+            request, lambda fresh: _inbox_for(request.body, fresh=fresh), channel="simulator", endpoint=endpoint,
+            retry_later=(UnknownMessage,),
         )
         return refusal or _no_content()
 
@@ -76,7 +78,7 @@ def process_inbound(raw: RawInboundEvent) -> str:
 def process_status(raw: RawInboundEvent) -> str:
     message = apply_delivery_update(parse.parse_status(bytes(raw.body), raw.inbox_id))
     if message is None:
-        raise LookupError("No message has this provider id (yet); replay later")
+        raise UnknownMessage("No message has this provider id (yet); replay later")
     return RawInboundEvent.Result.PROCESSED
 
 

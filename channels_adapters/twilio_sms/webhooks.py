@@ -16,6 +16,7 @@ from channels_adapters import twilio_common
 from channels_adapters.common import (
     LoopAccept,
     LoopRequest,
+    UnknownMessage,
     accepted_on_loop,
     forbidden,
     store_for_kept_inbox,
@@ -32,10 +33,6 @@ from inbox.services.raw_events import BadPayload, raw_event_for, register_proces
 CHANNEL = "sms"
 INBOUND_ENDPOINT = "twilio_sms.inbound"
 STATUS_ENDPOINT = "twilio_sms.status"
-
-
-class UnknownMessage(LookupError):
-    """A status callback for a MessageSid Heron does not know (yet): kept for replay."""
 
 
 def find_inbox(params, *, our_number_field: str, fresh: bool = False) -> Inbox | None:

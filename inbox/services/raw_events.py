@@ -111,6 +111,14 @@ async def accept_on_loop(raw: RawInboundEvent, *, checked: bool = False) -> bool
     return True
 
 
+def keep_unreadable(request: HttpRequest, *, channel: str, endpoint: str, error: ValueError) -> RawInboundEvent:
+    """A verified request whose body could not even be read to find its inbox: kept, failed, with why."""
+    raw = raw_event_for(request, channel=channel, endpoint=endpoint, inbox=None)
+    _set_outcome(raw, error)
+    plain_writes.insert(raw)
+    return raw
+
+
 def raw_event_for(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
     """The raw event that keeps this request (unsaved): its body, verbatim, and the headers worth keeping."""
     headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
