@@ -79,6 +79,23 @@ def test_agent_of_another_team_hears_nothing(server, inbox, sales_agent):
         assert error["detail"] == "No such conversation"
 
 
+def test_frames_the_server_cannot_read_get_an_error_and_the_socket_stays_open(server, inbox, agent, admin):
+    customer_webhook(server.url, inbox, "still here")
+    conversation_id = Message.objects.get(text="still here").conversation_id
+    with open_socket(server.ws_url, token=token_for(agent)) as socket, \
+            open_socket(server.ws_url, token=token_for(admin)) as watcher:
+        for frame, detail in [("{not json", "Frames must be JSON text"), (b"\x00\x01", "Frames must be JSON text"),
+                              (json.dumps({"type": "presence", "conversation": 2**80, "state": "viewing"}),
+                               "presence needs a conversation id and a state"),
+                              (json.dumps({"type": "presence", "conversation": True, "state": "viewing"}),
+                               "presence needs a conversation id and a state")]:
+            socket.send(frame)
+            assert receive_until(socket, lambda f: f["type"] == "error")["detail"] == detail
+        socket.send(json.dumps({"type": "presence", "conversation": conversation_id, "state": "viewing"}))
+        presence = receive_until(watcher, lambda f: f["type"] == "presence")
+        assert presence["data"]["user"]["id"] == agent.pk
+
+
 def test_an_agent_of_both_teams_hears_a_two_team_event_once(server, inbox, support, sales):
     from inbox.models import Conversation, Role
     from inbox.services.people import create_agent

@@ -10,6 +10,7 @@ from inbox.realtime.groups import groups_for_conversation, groups_for_user
 from inbox.selectors import visible_conversations
 
 PRESENCE_STATES = {"viewing", "replying", "idle"}
+MAX_ID = 2**63 - 1  # a bigint: a larger conversation id names no conversation
 RECENT_IDS_KEPT = 512
 
 
@@ -34,13 +35,24 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """A frame that is not JSON text gets an error frame; the socket stays open."""
+        try:
+            content = await self.decode_json(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if content is None:
+            await self.send_json({"type": "error", "detail": "Frames must be JSON text"})
+            return
+        await self.receive_json(content)
+
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict) or content.get("type") != "presence":
             await self.send_json({"type": "error", "detail": "Unknown message type"})
             return
         state = content.get("state")
         conversation_id = content.get("conversation")
-        if state not in PRESENCE_STATES or not isinstance(conversation_id, int):
+        if state not in PRESENCE_STATES or type(conversation_id) is not int or not 0 < conversation_id <= MAX_ID:
             await self.send_json({"type": "error", "detail": "presence needs a conversation id and a state"})
             return
         groups = await self._groups_if_visible(conversation_id)
