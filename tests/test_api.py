@@ -155,6 +155,17 @@ def test_bad_conversation_updates_get_a_400(client_for, agent, support_message, 
     assert field in response.json()
 
 
+@pytest.mark.parametrize("url", [
+    "/api/v1/contacts/?q=%00", "/api/v1/conversations/?q=a%00b", "/api/v1/conversations/?label=%00",
+    "/api/v1/conversations/?status=open&status=%00", "/admin/inbox/contact/?q=%00",
+])
+def test_a_nul_character_in_the_query_string_is_a_400_not_a_500(client_for, admin, support_message, url):
+    """PostgreSQL cannot compare a column with a NUL character: such a search was a 500."""
+    response = client_for(admin).get(url)
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Query parameters must not contain NUL characters."
+
+
 def test_update_conversation_leaves_activities_and_events(client_for, agent, support_message):
     response = client_for(agent).patch(
         f"/api/v1/conversations/{support_message.conversation_id}/",
