@@ -282,6 +282,18 @@ def test_token_auth_for_integrations(client, agent, support_message):
     assert [c["id"] for c in response.json()["results"]] == [support_message.conversation_id]
 
 
+@pytest.mark.parametrize(("settings", "detail"), [
+    ({"greeting": "hi\x00"}, "Must not contain NUL characters."),
+    ({"key\x00": 1}, "Must not contain NUL characters."),
+    (["forward_to"], "Must be a JSON object."),
+])
+def test_inbox_settings_postgresql_cannot_store_are_a_400(client_for, admin, settings, detail):
+    payload = {"name": "Sim", "channel": "simulator", "address": "sim-1", "settings": settings}
+    response = client_for(admin).post("/api/v1/inboxes/", payload, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"settings": [detail]}
+
+
 def test_list_query_count_does_not_grow_with_page_size(client_for, admin, inbox, customer_writes):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

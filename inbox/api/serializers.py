@@ -1,5 +1,6 @@
 """API shapes. The websocket sends the same shapes (see docs/realtime.md)."""
 
+import json
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -385,6 +386,13 @@ class InboxSerializer(serializers.ModelSerializer):
         model = Inbox
         fields = ["id", "name", "channel", "address", "team", "credentials", "settings", "webhook_urls", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+    def validate_settings(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        if "\\u0000" in json.dumps(value):  # PostgreSQL's jsonb cannot hold one
+            raise serializers.ValidationError("Must not contain NUL characters.")
+        return value
 
     def get_webhook_urls(self, inbox) -> dict:
         from inbox.services.inboxes import webhook_urls_for
