@@ -112,6 +112,14 @@ def test_envelope_fields_of_another_type_are_ignored_and_the_email_recorded(clie
     assert Message.objects.get(inbox=email_inbox).text == "Hi, my order hasn't arrived."
 
 
+def test_nul_characters_in_mail_are_dropped_not_a_failed_message(receive, email_inbox):
+    """A NUL (a raw byte, "=00", base64) is legal in MIME and impossible in PostgreSQL text."""
+    message = receive(mime(sender="Al\x00ice <alice@example.org>", subject="Sub\x00ject", text="Hello\x00 there",
+                           attachments=[("no\x00te.pdf", b"%PDF-1.4\x00", "application", "pdf")]))
+    assert (message.text, message.subject, message.contact.name) == ("Hello there", "Subject", "Alice")
+    assert message.attachments.get().filename == "no_te.pdf"  # as _filename makes any file name safe
+
+
 def test_inbound_email_creates_contact_conversation_and_message(receive, email_inbox):
     raw = mime(sender="Alice Customer <Alice@Example.org>", cc="Bob <bob@example.org>, carol@example.org",
                text="Hi, my order hasn't arrived.\n\nOn Mon, Mar 3, 2025 at 4:02 PM Acme <support@heron.local> wrote:\n"

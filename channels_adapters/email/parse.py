@@ -19,6 +19,7 @@ from anymail.inbound import AnymailInboundMessage
 from django.conf import settings
 
 from channels_adapters.base import InboundAttachment, InboundMessage, SenderIdentity
+from channels_adapters.common import without_nul
 from channels_adapters.email import threading as th
 from inbox.inbox_cache import inboxes_by_address
 from inbox.models import Inbox
@@ -460,11 +461,13 @@ def parse_email(
     if spam := getattr(msg, "spam_score", None):
         metadata["spam_score"] = spam
 
+    # Mail may carry NUL characters (a raw byte, "=00", base64): PostgreSQL stores none (common.without_nul).
     inbound = InboundMessage(
         channel="email", inbox_id=inbox.pk,
-        sender=SenderIdentity(kind="email", value=sender, display_name=(display_name or "")[:200]),
-        external_id=external_id, text=visible, html=block_remote_images(html), subject=subject[:500],
-        attachments=tuple(body.attachments), metadata=metadata, sent_at=sent_at, is_automated=automated,
+        sender=SenderIdentity(kind="email", value=sender, display_name=without_nul(display_name or "")[:200]),
+        external_id=without_nul(external_id), text=without_nul(visible), html=without_nul(block_remote_images(html)),
+        subject=without_nul(subject)[:500], attachments=tuple(body.attachments), metadata=without_nul(metadata),
+        sent_at=sent_at, is_automated=automated,
     )
     return ParsedEmail(inbound=inbound, hints=hints, bounce=bounce,
                        sender_is_us=th.base_address(sender) == inbox_base)
