@@ -416,6 +416,13 @@ def test_reviews_poll_stores_each_review_once_with_its_star_rating(reviews_inbox
     assert len(fake_google.list_calls()) == 3  # incremental: stopped on the first page
 
 
+def test_a_review_with_nul_characters_is_stored_without_them(reviews_inbox, fake_google):
+    fake_google.reviews[LOCATION] = [review("r9", "ONE", "Cold\x00 coffee", "2025-03-04T09:00:00Z", "Ev\x00a")]
+    assert poll_inbox(reviews_inbox.pk).stored == 1
+    message = Message.objects.get(inbox=reviews_inbox, external_id="r9")
+    assert (message.text, message.contact.name) == ("Cold coffee", "Eva")
+
+
 def test_an_edited_review_is_stored_as_a_new_version(reviews_inbox, fake_google):
     poll_inbox(reviews_inbox.pk)
     edited = copy.deepcopy(fake_google.reviews[LOCATION][1])

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from channels_adapters import google_common
 from channels_adapters.base import InboundMessage, PermanentSendError, SenderIdentity, TransientSendError
+from channels_adapters.common import without_nul
 from inbox.models import Direction, Inbox, Message
 from inbox.services.ingest import record_inbound
 
@@ -98,7 +99,7 @@ def _list_new_reviews(inbox: Inbox, cursor) -> list[dict]:
         response = google_common.call(session, "GET", url, params=params)
         google_common.raise_for_status(response, "Listing reviews")
         try:
-            data = response.json()
+            data = without_nul(response.json())  # PostgreSQL stores no NUL character
         except ValueError as exc:
             raise TransientSendError("Google answered the review list with something that is not JSON") from exc
         if not isinstance(data, dict) or not isinstance(data.get("reviews") or [], list):
