@@ -148,16 +148,27 @@ def test_signed_google_payloads_never_get_a_server_error(client, google_inbox):
 
 
 # -------------------------------------------------------------------------------- email (Postmark)
-def test_postmark_inbound_payloads_never_get_a_server_error(client, support):
-    email_inbox = Inbox(name="Email", channel="email", address="support@heron.local", team=support)
-    email_inbox.save()
-    base = {"RawEmail": mime().decode(), "OriginalRecipient": "support@heron.local", "Headers": [], "MessageID": ""}
+POSTMARK_ENDPOINTS = {
+    "/anymail/postmark/inbound/": lambda: {"RawEmail": mime().decode(), "OriginalRecipient": "support@heron.local",
+                                           "Headers": [], "MessageID": ""},
+    "/anymail/postmark/tracking/": lambda: {  # Postmark's bounce webhook, as its documentation shows it
+        "RecordType": "Bounce", "ID": 4323372036854775807, "Type": "HardBounce", "TypeCode": 1,
+        "MessageID": str(uuid.uuid4()), "Description": "The server was unable to deliver your message",
+        "Details": "smtp;550 5.1.1 unknown user", "Email": "alice@example.org", "From": "support@heron.local",
+        "BouncedAt": "2025-03-04T10:00:00Z", "Inactive": True, "CanActivate": True, "Subject": "Re: order",
+        "MessageStream": "outbound", "Metadata": {}},
+}
+
+
+@pytest.mark.parametrize("path", sorted(POSTMARK_ENDPOINTS))
+def test_postmark_payloads_never_get_a_server_error(client, support, path):
+    Inbox(name="Email", channel="email", address="support@heron.local", team=support).save()
 
     @EXAMPLES
-    @given(payload=mutated(base, JSON_VALUE))
+    @given(payload=st.builds(POSTMARK_ENDPOINTS[path]).flatmap(lambda payload: mutated(payload, JSON_VALUE)))
     def check(payload):
-        response = client.post("/anymail/postmark/inbound/", data=json.dumps(payload),
-                               content_type="application/json", HTTP_AUTHORIZATION=basic_auth_header())
+        response = client.post(path, data=json.dumps(payload), content_type="application/json",
+                               HTTP_AUTHORIZATION=basic_auth_header())
         assert_answered_without_a_server_error(response)
 
     check()
