@@ -2,7 +2,7 @@
 
 import pytest
 
-from inbox.models import Conversation, DeliveryStatus, Message, Status
+from inbox.models import Conversation, DeliveryStatus, Inbox, Message, Status
 from inbox.services.contacts import add_identity
 
 
@@ -292,6 +292,15 @@ def test_inbox_settings_postgresql_cannot_store_are_a_400(client_for, admin, set
     response = client_for(admin).post("/api/v1/inboxes/", payload, format="json")
     assert response.status_code == 400
     assert response.json() == {"settings": [detail]}
+
+
+def test_an_inbox_with_conversations_is_not_deleted_409(client_for, admin, inbox, customer_writes):
+    customer_writes(inbox, "alice", "hello")
+    response = client_for(admin).delete(f"/api/v1/inboxes/{inbox.pk}/")
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "It cannot be deleted: conversations and messages still refer to it, and their history would be lost.")
+    assert Inbox.objects.filter(pk=inbox.pk).exists()
 
 
 def test_list_query_count_does_not_grow_with_page_size(client_for, admin, inbox, customer_writes):
