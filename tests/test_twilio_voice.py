@@ -494,6 +494,17 @@ def test_malformed_signed_payloads_are_4xx_and_kept(client, voice_inbox, path, c
     assert Message.objects.count() == 0
 
 
+def test_a_recording_callback_whose_call_sid_is_no_sid_finds_no_inbox_by_it(client, voice_inbox, support):
+    """Recording callbacks carry no number: the CallSid names the inbox, once it looks like a SID at all."""
+    second = Inbox(name="Second line", channel="voice", address="+15017122662", team=support)
+    second.credentials = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
+    second.save()  # the account's only voice inbox no longer
+    params = recording_params("CA\x00", f"RE{uuid.uuid4().hex}", "https://api.twilio.com/r/RE1")
+    response = post_twilio(client, RECORDING, params)
+    assert response.status_code == 404
+    assert not RawInboundEvent.objects.exists()
+
+
 def test_a_transcript_with_nul_characters_is_kept_without_them(client, voice_inbox):
     call_sid = new_call_sid()
     ring(client, call_sid)

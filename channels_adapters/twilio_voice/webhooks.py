@@ -60,7 +60,7 @@ def find_inbox(params) -> Inbox | None:
         if params.get(field):
             return None  # a number that is not one of ours
     call_sid = params.get("CallSid", "")
-    if call_sid:
+    if twilio_common.SID_RE.match(call_sid):  # not yet signed: nothing else is worth a query (nor a NUL)
         inbox_id = (Message.objects.filter(inbox__in=inboxes, external_id=call_sid)
                     .values_list("inbox_id", flat=True).first())
         if inbox_id:
