@@ -56,6 +56,11 @@ def mutated(draw, base: dict, values: st.SearchStrategy) -> dict:
     return payload
 
 
+def variations(sample, values: st.SearchStrategy) -> st.SearchStrategy:
+    """Mutations (`mutated`) of a fresh `sample()` payload."""
+    return st.builds(sample).flatmap(lambda payload: mutated(payload, values))
+
+
 def assert_answered_without_a_server_error(response) -> None:
     assert response.status_code < 500, response.content[:500]
     if response.status_code >= 400:
@@ -107,7 +112,7 @@ def test_signed_twilio_forms_never_get_a_server_error(client, support, path):
     twilio_inbox(support, channel=channel, name=channel, settings={"forward_to": ["+15005550006"]})
 
     @EXAMPLES
-    @given(params=st.builds(base).flatmap(lambda payload: mutated(payload, FORM_VALUE)))
+    @given(params=variations(base, FORM_VALUE))
     def check(params):
         before = RawInboundEvent.objects.count()
         response = post_twilio(client, path, params)
@@ -128,7 +133,7 @@ def google_inbox(support) -> Inbox:
 
 def _google_payloads() -> st.SearchStrategy:
     """A user message with its top level or its `message` mutated."""
-    whole = st.builds(user_message).flatmap(lambda payload: mutated(payload, JSON_VALUE))
+    whole = variations(user_message, JSON_VALUE)
     inner = st.builds(user_message).flatmap(
         lambda payload: mutated(payload["message"], JSON_VALUE).map(lambda message: {**payload, "message": message})
     )
@@ -165,7 +170,7 @@ def test_postmark_payloads_never_get_a_server_error(client, support, path):
     Inbox(name="Email", channel="email", address="support@heron.local", team=support).save()
 
     @EXAMPLES
-    @given(payload=st.builds(POSTMARK_ENDPOINTS[path]).flatmap(lambda payload: mutated(payload, JSON_VALUE)))
+    @given(payload=variations(POSTMARK_ENDPOINTS[path], JSON_VALUE))
     def check(payload):
         response = client.post(path, data=json.dumps(payload), content_type="application/json",
                                HTTP_AUTHORIZATION=basic_auth_header())
@@ -187,7 +192,7 @@ def test_signed_simulator_payloads_never_get_a_server_error(client, support, pat
     Inbox(name="Simulator", channel="simulator", address="demo", team=support).save()
 
     @EXAMPLES
-    @given(payload=st.builds(SIMULATOR_ENDPOINTS[path]).flatmap(lambda payload: mutated(payload, JSON_VALUE)))
+    @given(payload=variations(SIMULATOR_ENDPOINTS[path], JSON_VALUE))
     def check(payload):
         before = RawInboundEvent.objects.count()
         body = json.dumps(payload).encode()
