@@ -106,6 +106,23 @@ def test_a_verified_payload_anymail_cannot_read_is_a_400_kept_for_inspection(cli
     assert not Message.objects.exists()
 
 
+def test_a_tracking_event_posted_to_the_inbound_url_is_a_400_that_says_so(client, email_inbox, settings):
+    """anymail calls it a configuration error (a 500, retried forever); the ESP's console shows this instead."""
+    import hashlib
+    import hmac
+    import time
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": "mg-key"}
+    timestamp, token = str(int(time.time())), "tok123"
+    signature = hmac.new(b"mg-key", (timestamp + token).encode(), hashlib.sha256).hexdigest()
+    data = {"event": "delivered", "recipient": "alice@example.org", "message-id": "m1", "timestamp": timestamp,
+            "token": token, "signature": signature}
+    response = client.post("/anymail/mailgun/inbound_mime/", data, HTTP_AUTHORIZATION=basic_auth_header())
+    assert response.status_code == 400
+    assert "Mailgun's *delivered tracking* webhook" in response.json()["detail"]
+    assert RawInboundEvent.objects.get().endpoint == "email.unreadable"
+
+
 def test_envelope_fields_of_another_type_are_ignored_and_the_email_recorded(client, email_inbox):
     payload = {"RawEmail": mime().decode(), "OriginalRecipient": True, "Headers": [], "StrippedTextReply": {"x": 1}}
     assert post_postmark_payload(client, payload).status_code == 200

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from anymail.exceptions import AnymailError
+from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import inbound
 from django.db import IntegrityError
@@ -189,14 +189,17 @@ class RefusingUnreadablePayloads:
     def parse_events(self, request):
         try:
             return super().parse_events(request)
-        except AnymailError:
-            raise  # a refused signature (400) or our own misconfiguration: anymail's answer stands
+        except AnymailWebhookValidationFailure:
+            raise  # a forged request: anymail answers 400, and nothing is kept
         except Exception as exc:  # noqa: BLE001 - anymail's parsers raise whatever a payload provokes
+            # (AnymailConfigurationError among them: a tracking event posted to the inbound URL, say)
+            log.warning("unreadable %s webhook payload: %s", self.esp_name, exc)
             raise _UnreadablePayload(
                 f"This {self.esp_name} webhook payload could not be read ({type(exc).__name__}: {exc})"
             ) from exc
 
     def post(self, request, *args, **kwargs):
+        request.body  # noqa: B018 - read now: a multipart stream, once parsed, cannot be kept verbatim
         try:
             return super().post(request, *args, **kwargs)
         except _UnreadablePayload as exc:
