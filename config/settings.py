@@ -5,6 +5,7 @@ run inline. Production sets both (see README, "Production").
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "anymail",
+    "axes",
     "channels",
     "inbox",
     "channels_adapters.simulator.apps.SimulatorConfig",
@@ -57,7 +59,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
+
+# Sign-in throttling (django-axes): this many failed sign-ins for one email from one address lock that
+# pair out for the cool-off time (429, "Retry-After"); a successful sign-in starts the count again.
+# `python manage.py axes_reset_username EMAIL` unlocks an account sooner.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("HERON_SIGN_IN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("HERON_SIGN_IN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "inbox.api.views.sign_in_locked_out"
 
 ROOT_URLCONF = "config.urls"
 # Providers POST to exact URLs; a redirect would break their signatures.

@@ -34,6 +34,27 @@ def test_login_with_email_and_password(client, agent):
     assert client.get("/api/v1/me/").json()["email"] == "ana@example.com"
 
 
+def test_repeated_failed_sign_ins_lock_that_email_out_from_that_address(client, agent, settings):
+    from tests.conftest import PASSWORD
+
+    settings.AXES_FAILURE_LIMIT = 3  # each attempt hashes a password: fewer of them
+
+    def sign_in(password, address="10.0.0.1"):
+        return client.post("/api/v1/auth/login/", {"email": "ana@example.com", "password": password},
+                           content_type="application/json", REMOTE_ADDR=address)
+
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert sign_in("nope").status_code == 400
+    assert sign_in(PASSWORD).status_code == 200  # a success starts the count again
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        assert sign_in("nope").status_code in (400, 429)
+    locked = sign_in(PASSWORD)  # even the right password, until the cool-off ends
+    assert locked.status_code == 429
+    assert locked.json()["detail"].startswith("Too many failed sign-ins. Try again in 15 minutes")
+    assert locked["Retry-After"] == "900"
+    assert sign_in(PASSWORD, address="10.0.0.2").status_code == 200  # the same email from elsewhere
+
+
 def test_message_fields_in_api_output(client_for, admin, support_message):
     response = client_for(admin).get(f"/api/v1/conversations/{support_message.conversation_id}/messages/")
     assert response.status_code == 200

@@ -2,9 +2,10 @@
 
 from dataclasses import asdict
 
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.types import OpenApiTypes
@@ -76,11 +77,22 @@ def csrf(request):
 def login_view(request):
     data = LoginSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    user = authenticate(request, username=data.validated_data["email"].lower(), password=data.validated_data["password"])
+    # Django's request, not DRF's wrapper: django-axes marks a locked-out request for its middleware on it.
+    user = authenticate(request._request, username=data.validated_data["email"].lower(),
+                        password=data.validated_data["password"])
     if user is None:
         return Response({"detail": "Wrong email or password."}, status=status.HTTP_400_BAD_REQUEST)
     login(request, user)
     return Response(me_payload(user))
+
+
+def sign_in_locked_out(request, original_response=None, credentials=None) -> JsonResponse:
+    """django-axes' answer (AXES_LOCKOUT_CALLABLE) once an email has failed to sign in too often from one address."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    response = JsonResponse({"detail": f"Too many failed sign-ins. Try again in {seconds // 60} minutes, or ask an "
+                                       "admin to unlock the account."}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 @extend_schema(request=None, responses={204: None})

@@ -115,6 +115,24 @@ def test_sign_out_returns_to_the_login_and_forgets_the_inbox(signed_in, agent, i
     screenshot(page, "audit-login-error")
 
 
+def test_too_many_failed_sign_ins_say_when_to_try_again(new_context, settings):
+    page = new_context().new_page()
+    page.goto("/")
+    page.get_by_test_id("login-email").fill("nobody@example.com")  # no other test signs in as it
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        page.get_by_test_id("login-password").fill("guess")
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/login/")) as answer:
+            page.get_by_test_id("login-submit").click()
+        assert answer.value.status == 400
+    expect(page.get_by_test_id("login-error")).to_contain_text("Wrong email or password")
+    page.get_by_test_id("login-password").fill("one guess too many")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/login/")) as answer:
+        page.get_by_test_id("login-submit").click()
+    assert answer.value.status == 429
+    expect(page.get_by_test_id("login-error")).to_contain_text("Too many failed sign-ins. Try again in 15 minutes")
+    screenshot(page, "login-locked-out")
+
+
 def test_a_marketers_empty_mine_view_points_to_all(signed_in, marketer, inbox, customer):
     customer(inbox, "Do you have a newsletter?")
     page = signed_in(marketer)
