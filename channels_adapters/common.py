@@ -165,11 +165,10 @@ def accept_on_loop_for(view_class: type, spec: LoopAccept) -> None:
 
 def loop_accept_of(view) -> LoopAccept | None:
     """How the event loop may accept requests to this view function, if at all."""
-    spec = getattr(view, "loop_accept", None)
-    if spec is None:
-        for view_class in getattr(getattr(view, "view_class", None), "__mro__", ()):  # a subclass's too
-            spec = spec or _accepted_on_loop_by_view_class.get(view_class)
-    return spec
+    classes = getattr(getattr(view, "view_class", None), "__mro__", ())  # a subclass's view too (email/urls.py)
+    return getattr(view, "loop_accept", None) or next(
+        (_accepted_on_loop_by_view_class[c] for c in classes if c in _accepted_on_loop_by_view_class), None
+    )
 
 
 def forbidden(reason: str) -> JsonResponse:
