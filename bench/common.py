@@ -234,11 +234,12 @@ class Poster:
 class _Process:
     """A child process whose output goes to var/bench/<name>.log; a context manager that stops it."""
 
-    def __init__(self, args: list[str], env: dict[str, str], name: str):
+    def __init__(self, args: list[str], env: dict[str, str], name: str, *, own_session: bool = False):
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{name}.log"
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=own_session)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time so far of the process and its live descendants (Celery's prefork
@@ -303,17 +304,18 @@ class Server(_Process):
 
 
 class Worker(_Process):
-    """A Celery worker on Redis, as production runs one beside the ASGI processes."""
+    """A Celery worker on Redis, as production runs one beside the ASGI processes: started as a
+    service manager starts it, leading a session of its own, at niceness `nice` (HERON_WORKER_NICE)."""
 
     def __init__(self, database_url: str, redis_url: str, *, name: str, concurrency: int, public_url: str,
                  nice: int = 0):
         env = child_env(database_url, REDIS_URL=redis_url, PUBLIC_BASE_URL=public_url,
-                        CELERY_TASK_ALWAYS_EAGER="0")
+                        CELERY_TASK_ALWAYS_EAGER="0", HERON_WORKER_NICE=str(nice))
         super().__init__(
-            [*(["nice", "-n", str(nice)] if nice else []), sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
              f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
              "--without-heartbeat"],
-            env, name,
+            env, name, own_session=True,
         )
         deadline = time.monotonic() + 60
         while "ready." not in self.output():
@@ -350,7 +352,8 @@ def wait_until_recorded(db_url: str, inbox_id: int, expected: int, timeout: floa
     raise BenchError(f"the worker did not record {expected} webhooks within {timeout} s")
 
 
-# The worker's CPU niceness on a machine it shares with the ASGI processes (README, Production).
+# The worker's CPU niceness on a machine it shares with the ASGI processes (README, Production:
+# HERON_WORKER_NICE).
 WORKER_NICE = 19
 
 

@@ -1,7 +1,8 @@
 import os
+from pathlib import Path
 
 from celery import Celery
-from celery.signals import task_postrun
+from celery.signals import task_postrun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -32,3 +33,32 @@ def return_database_connection(task=None, **kwargs) -> None:
 
     if task is not None and not getattr(task.request, "is_eager", False):
         close_old_connections()
+
+
+@worker_init.connect
+def lower_worker_priority(**kwargs) -> None:
+    """HERON_WORKER_NICE, before the pool forks (its processes inherit it)."""
+    from django.conf import settings
+
+    if settings.HERON["WORKER_NICE"] > 0:
+        lower_cpu_priority(settings.HERON["WORKER_NICE"])
+
+
+def lower_cpu_priority(nice: int) -> None:
+    """Run at niceness `nice` (never higher priority than now), in a way that holds however the
+    worker was started.
+
+    Linux ranks a process's niceness only against the processes of its own session (autogroups, on
+    by default in Debian and Ubuntu): a worker that leads a session of its own, as under systemd or
+    `setsid`, competes with the ASGI processes' session as an equal, nice or not. Started so at nice
+    19, it took half the webhook rate in bench/ingest (ratio 0.20 and 0.25, against 0.53 and 0.50
+    in the ASGI processes' session). Such a worker also lowers its session's priority; that
+    session holds only the worker and its pool. One that shares a session (a shell, a supervisor)
+    must not: the ASGI processes may be in it.
+    """
+    os.nice(max(0, nice - os.nice(0)))
+    if os.getsid(0) == os.getpid():
+        try:
+            Path("/proc/self/autogroup").write_text(str(nice))
+        except OSError:  # no autogroups here (another OS, a kernel without them): niceness is all there is
+            pass

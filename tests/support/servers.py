@@ -42,11 +42,12 @@ def child_env(**overrides: str) -> dict[str, str]:
 
 
 class Process:
-    def __init__(self, args: list[str], env: dict[str, str], name: str):
+    def __init__(self, args: list[str], env: dict[str, str], name: str, *, own_session: bool = False):
         self.name = name
         self.log_path = Path(settings.VAR_DIR) / f"test-{name}-{os.getpid()}.log"
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=own_session)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -92,11 +93,13 @@ class Server(Process):
 
 
 class CeleryWorker(Process):
-    def __init__(self, **env_overrides: str):
+    """`own_session`: started as a service manager starts one, leading a session of its own."""
+
+    def __init__(self, *, own_session: bool = False, **env_overrides: str):
         super().__init__(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
              "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            child_env(CELERY_TASK_ALWAYS_EAGER="0", **env_overrides), "celery",
+            child_env(CELERY_TASK_ALWAYS_EAGER="0", **env_overrides), "celery", own_session=own_session,
         )
         deadline = time.monotonic() + 30
         while "ready." not in self.output():
