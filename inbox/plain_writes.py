@@ -16,7 +16,7 @@ import json
 from datetime import datetime
 from functools import cache
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Field, Model
 from psycopg import Binary
 from psycopg.types.json import Json, Jsonb
@@ -33,9 +33,12 @@ def insert(instance: Model) -> None:
 
 def insert_statement(instance: Model) -> tuple[str, list]:
     """The INSERT `insert` runs, returning the new primary key."""
-    model = type(instance)
-    values = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in _insert_fields(model)]
-    return _insert_sql(model), values
+    return _insert_sql(type(instance)), _insert_values(instance)
+
+
+def _insert_values(instance: Model) -> list:
+    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+            for field in _insert_fields(type(instance))]
 
 
 def insert_many_statement(instances: list[Model]) -> tuple[str, list]:
@@ -114,6 +117,67 @@ def insert_then_update(new: Model, existing: Model, field_names: tuple[str, ...]
     inserted(new, row[0])
     for name in links:
         setattr(existing, name, new)
+
+
+def insert_unless_taken(child: Model, parent: Model, *, link: str, unique_on: tuple[str, ...]) -> bool:
+    """`insert(parent)`, then `insert(child)` pointing at it through `link`, unless a row with the
+    child's values of `unique_on` (a unique constraint's fields) is there already: then neither is
+    written, and False.
+
+    A new customer's contact and first identity took four round trips (a savepoint, two INSERTs, its
+    release); resolving a new address now costs about 470 µs of CPU instead of 760 (bench/RESULTS.md).
+    On PostgreSQL it is one statement: the child takes the parent's next key, `ON CONFLICT DO
+    NOTHING` on the child decides, and the parent is written only if the child was (the foreign key
+    is checked at commit). A concurrent transaction writing the same child waits for ours to commit,
+    then writes nothing. Elsewhere, the two INSERTs in a savepoint.
+    """
+    link_field = type(child)._meta.get_field(link)
+    if connection.vendor != "postgresql":
+        try:
+            with transaction.atomic():
+                insert(parent)
+                setattr(child, link, parent)
+                insert(child)
+            return True
+        except IntegrityError:
+            return False
+    child_values = _insert_values(child)
+    del child_values[_insert_fields(type(child)).index(link_field)]  # the statement draws the parent's next key
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_unless_taken_sql(type(child), type(parent), link_field, unique_on),
+                       [*child_values, *_insert_values(parent)])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    child_pk, parent_pk = row
+    inserted(parent, parent_pk)
+    setattr(child, link, parent)
+    inserted(child, child_pk)
+    return True
+
+
+@cache
+def _insert_unless_taken_sql(child_model: type[Model], parent_model: type[Model], link_field: Field,
+                             unique_on: tuple[str, ...]) -> str:
+    child_fields, parent_fields = _insert_fields(child_model), _insert_fields(parent_model)
+    parent_pk = parent_model._meta.pk.column
+    child_values = ", ".join(
+        f"nextval(pg_get_serial_sequence('\"{parent_model._meta.db_table}\"', '{parent_pk}'))"
+        if field is link_field else "%s"
+        for field in child_fields
+    )
+    conflict = ", ".join(f'"{child_model._meta.get_field(name).column}"' for name in unique_on)
+    parent_columns = ", ".join(f'"{field.column}"' for field in parent_fields)
+    parent_values = ", ".join(f"%s::{field.cast_db_type(connection)}" for field in parent_fields)
+    return (
+        f'WITH child AS (INSERT INTO "{child_model._meta.db_table}" '
+        f'({", ".join(f'"{field.column}"' for field in child_fields)}) VALUES ({child_values}) '
+        f'ON CONFLICT ({conflict}) DO NOTHING '
+        f'RETURNING "{child_model._meta.pk.column}", "{link_field.column}"), '
+        f'parent AS (INSERT INTO "{parent_model._meta.db_table}" ("{parent_pk}", {parent_columns}) '
+        f'SELECT child."{link_field.column}", {parent_values} FROM child) '
+        f'SELECT child."{child_model._meta.pk.column}", child."{link_field.column}" FROM child'
+    )
 
 
 def _points_at(instance: Model, field: Field, target: Model) -> bool:

@@ -113,3 +113,35 @@ def test_insert_then_update_of_a_deleted_row_fails_as_save_does(inbox, customer_
     with pytest.raises(DatabaseError), transaction.atomic():  # as in record_inbound: the INSERT rolls back too
         plain_writes.insert_then_update(orphan, conversation, INBOUND_CHANGES)
     assert not Message.objects.filter(text="x").exists()
+
+
+def test_a_contact_and_its_identity_are_written_as_two_saves_write_them(db):
+    by_save = Contact(name="Ivan")
+    by_save.save()
+    Identity(contact=by_save, kind="phone", value="+15550000001", display_name="Ivan").save()
+
+    contact = Contact(name="Ivan")
+    identity = Identity(kind="phone", value="+15550000002", display_name="Ivan")
+    assert plain_writes.insert_unless_taken(identity, contact, link="contact", unique_on=("kind", "value"))
+
+    assert not contact._state.adding and not identity._state.adding
+    assert identity.contact is contact and identity.contact_id == contact.pk
+    assert stored(contact) == stored(by_save)
+    assert stored(identity, unique="value") == stored(by_save.identities.get(), unique="value") | {
+        "contact_id": contact.pk}
+
+
+def test_a_taken_identity_writes_neither_row(db):
+    first = Contact(name="Judy")
+    assert plain_writes.insert_unless_taken(Identity(kind="email", value="judy@x.org"), first, link="contact",
+                                            unique_on=("kind", "value"))
+    contacts = Contact.objects.count()
+
+    again = Identity(kind="email", value="judy@x.org")
+    assert not plain_writes.insert_unless_taken(again, Contact(name="Judy"), link="contact",
+                                                unique_on=("kind", "value"))
+    assert again.pk is None
+    assert Contact.objects.count() == contacts  # no contact without an identity
+    assert Identity.objects.get(value="judy@x.org").contact_id == first.pk
+    with transaction.atomic():  # the transaction is still usable
+        assert Contact.objects.filter(pk=first.pk).exists()

@@ -37,15 +37,11 @@ def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: 
             contact.name = display_name
             contact.save(update_fields=["name", "updated_at"])
         return identity, False
-    try:
-        with transaction.atomic():
-            contact = Contact(name=display_name or placeholder_name(kind, value))
-            plain_writes.insert(contact)  # every new customer's first message writes these two
-            identity = Identity(contact=contact, kind=kind, value=value, display_name=display_name)
-            plain_writes.insert(identity)
-            return identity, True
-    except IntegrityError:  # created meanwhile by another transaction, now committed
-        return identity_with_contact(kind, value, lock=lock), False
+    contact = Contact(name=display_name or placeholder_name(kind, value))
+    identity = Identity(kind=kind, value=value, display_name=display_name)
+    if plain_writes.insert_unless_taken(identity, contact, link="contact", unique_on=("kind", "value")):
+        return identity, True  # every new customer's first message writes these two
+    return identity_with_contact(kind, value, lock=lock), False  # created meanwhile by another transaction, now committed
 
 
 class IdentityTaken(ValueError):
