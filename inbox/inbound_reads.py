@@ -79,9 +79,11 @@ def identity_with_contact(kind: str, value: str, *, lock: bool) -> Identity | No
 
 
 def message_id_for_external_id(inbox_id: int, external_id: str) -> int | None:
+    # `<> ''`: the unique index's own condition, as `Message.objects.with_external_id` writes it.
     with connection.cursor() as cursor:
         cursor.execute(
-            f'SELECT "id" FROM "{Message._meta.db_table}" WHERE "inbox_id" = %s AND "external_id" = %s LIMIT 1',
+            f'SELECT "id" FROM "{_MESSAGES}" WHERE "inbox_id" = %s AND "external_id" = %s '
+            "AND \"external_id\" <> '' LIMIT 1",
             [inbox_id, external_id],
         )
         row = cursor.fetchone()

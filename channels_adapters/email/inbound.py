@@ -97,7 +97,7 @@ def ingest_mime(inbox: Inbox, raw: bytes, *, url: str, extra: dict) -> str:
     """
     parsed = parse_mime(raw)
     message_id = normalize_message_id(message_id_header(parsed))
-    if message_id and Message.objects.filter(inbox=inbox, external_id=message_id).exists():
+    if message_id and Message.objects.filter(inbox=inbox).with_external_id(message_id).exists():
         return "duplicates"  # already here (a resync, or it also came by webhook): not even a raw event
     event = store_email(raw, inbox=inbox, url=url, extra=extra)
     if process_raw_event(event) is not None:

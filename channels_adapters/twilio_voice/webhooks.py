@@ -61,7 +61,7 @@ def find_inbox(params) -> Inbox | None:
             return None  # a number that is not one of ours
     call_sid = params.get("CallSid", "")
     if twilio_common.SID_RE.match(call_sid):  # not yet signed: nothing else is worth a query (nor a NUL)
-        inbox_id = (Message.objects.filter(inbox__in=inboxes, external_id=call_sid)
+        inbox_id = (Message.objects.filter(inbox__in=inboxes).with_external_id(call_sid)
                     .values_list("inbox_id", flat=True).first())
         if inbox_id:
             return next(i for i in inboxes if i.pk == inbox_id)

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Func, Q
 from django.utils import timezone
 
 
@@ -38,6 +38,26 @@ STATUS_RANK = {
 }
 
 
+class HasExternalId(Func):
+    """`external_id <> ''` with the empty string written into the SQL, not bound as a parameter.
+
+    The unique index on (inbox, external_id) leaves out messages without a provider id, so a query
+    can use it only when its own conditions imply that. PostgreSQL's reusable plan of a prepared
+    statement (config/settings.py prepares repeated ones) cannot see a parameter's value: without
+    this condition, written this way, that plan scans the table, so PostgreSQL planned the lookup
+    again on every call instead (bench/RESULTS.md, eleventh session).
+    """
+
+    template = "%(expressions)s <> ''"
+    output_field = BooleanField()
+
+
+class MessageQuerySet(models.QuerySet):
+    def with_external_id(self, external_id: str) -> "MessageQuerySet":
+        """The message(s) a provider knows by this id (one per inbox), found through the unique index."""
+        return self.filter(HasExternalId("external_id"), external_id=external_id)
+
+
 class Message(models.Model):
     conversation = models.ForeignKey("inbox.Conversation", on_delete=models.CASCADE, related_name="messages")
     contact = models.ForeignKey("inbox.Contact", on_delete=models.CASCADE, related_name="messages")
@@ -63,6 +83,8 @@ class Message(models.Model):
     send_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         constraints = [

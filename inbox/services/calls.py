@@ -93,14 +93,14 @@ def start_call(inbox_id: int, call_id: str, caller: SenderIdentity, *, metadata:
 
 def _locked_call(inbox_id: int, call_id: str, caller: SenderIdentity | None) -> Message:
     """The call's message, locked for this transaction; created first when the caller is known."""
-    exists = Message.objects.filter(inbox_id=inbox_id, external_id=call_id).exists()
+    exists = Message.objects.filter(inbox_id=inbox_id).with_external_id(call_id).exists()
     if not exists:
         if caller is None:
             raise UnknownCall(f"No call has the id {call_id} (yet); replay later")
         start_call(inbox_id, call_id, caller)
     return (
         Message.objects.select_for_update(of=("self",)).select_related("conversation", "contact")
-        .get(inbox_id=inbox_id, external_id=call_id)
+        .with_external_id(call_id).get(inbox_id=inbox_id)
     )
 
 

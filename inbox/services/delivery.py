@@ -22,7 +22,7 @@ def apply_delivery_update(update: DeliveryUpdate) -> Message | None:
     with transaction.atomic():
         message = (
             Message.objects.select_for_update()
-            .filter(inbox_id=update.inbox_id, external_id=update.external_id)
+            .filter(inbox_id=update.inbox_id).with_external_id(update.external_id)
             .first()
         )
         if message is None:
