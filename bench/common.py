@@ -359,7 +359,8 @@ WORKER_NICE = 19
 
 def add_worker_nice_argument(parser) -> None:
     parser.add_argument("--worker-nice", type=int, default=WORKER_NICE,
-                        help="the worker's CPU niceness (README: taking webhooks comes first on a shared machine)")
+                        help="the worker's CPU niceness, and its PostgreSQL backends' (README: taking webhooks "
+                             "comes first on a shared machine)")
 
 
 def add_production_arguments(parser) -> None:

@@ -222,8 +222,8 @@ HERON = {
     # meanwhile in one task (inbox/services/handoff.py): under load, fewer broker messages and
     # cheaper recording for at most this much latency; none after a quiet spell.
     "HANDOFF_INTERVAL_MS": float(os.environ.get("HERON_HANDOFF_INTERVAL_MS", "15")),
-    # A Celery worker's CPU niceness (config/celery.py), for a machine it shares with the ASGI
-    # processes: 19 lets taking webhooks come first. 0 leaves it as started.
+    # A Celery worker's CPU niceness, and its PostgreSQL backends' on this machine (config/celery.py), for a
+    # machine it shares with the ASGI processes: 19 lets taking webhooks come first. 0 leaves it as started.
     "WORKER_NICE": int(os.environ.get("HERON_WORKER_NICE", "0")),
 }
 

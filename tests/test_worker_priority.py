@@ -1,11 +1,15 @@
-"""HERON_WORKER_NICE: a Celery worker yields the CPU to the ASGI processes however it was started
-(config/celery.py, lower_cpu_priority)."""
+"""HERON_WORKER_NICE: a Celery worker yields the CPU to the ASGI processes however it was started,
+and so does the database work it asks for (config/celery.py)."""
 
 import os
+import time
+import uuid
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
+from config.celery import app
 from tests.support.servers import CeleryWorker
 
 
@@ -48,5 +52,39 @@ def test_without_the_setting_a_worker_keeps_the_niceness_it_was_started_with(db)
     worker = CeleryWorker(own_session=True)
     try:
         assert niceness(worker.proc.pid) == niceness(os.getpid())
+    finally:
+        worker.stop()
+
+
+def backend_that_ran(application_name: str, table: str, timeout: float = 20) -> int:
+    """The pid of a backend of the named client that has run a query on `table`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction otherwise sees its first reading
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND query LIKE %s",
+                [application_name, f"%{table}%"],
+            )
+            row = cursor.fetchone()
+        if row:
+            return row[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no backend of {application_name} ran a query on {table}")
+
+
+@needs_autogroups
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backends")
+@pytest.mark.parametrize(("setting", "expected"), [("19", 19), ("0", 0)])
+def test_the_database_backend_serving_a_worker_runs_at_the_worker_s_niceness(db, setting, expected):
+    name = f"heron-test-worker-{uuid.uuid4().hex[:8]}"
+    worker = CeleryWorker(own_session=True, HERON_WORKER_NICE=setting, PGAPPNAME=name)  # libpq names its connections
+    try:
+        app.send_task("inbox.tasks.process_stale_raw_events")
+        pid = backend_that_ran(name, "inbox_rawinboundevent")
+        if os.geteuid() != 0 and Path(f"/proc/{pid}").stat().st_uid != os.getuid():
+            pytest.skip("the database runs as another user: a worker may not change its backends")
+        assert niceness(pid) == expected
+        assert autogroup(pid).endswith(f" nice {expected}")
     finally:
         worker.stop()
