@@ -60,9 +60,16 @@ def lower_cpu_priority(nice: int, pid: int | None = None) -> None:
     in the ASGI processes' session). Such a process also lowers its session's priority; a worker's
     session holds only the worker and its pool. One that shares a session (a shell, a supervisor)
     must not: the ASGI processes may be in it.
+
+    At 19, the lowest niceness, the process also joins Linux's idle scheduling class (SCHED_IDLE):
+    an ASGI process that wakes then takes the CPU from it at once, where a nice-19 process could
+    keep it for the rest of its time slice. In eight pairs of alternating bench/ingest runs (worker
+    and backends): 0.519-0.577 against 0.466-0.561 (bench/RESULTS.md, eleventh session).
     """
     pid = pid or os.getpid()
     os.setpriority(os.PRIO_PROCESS, pid, max(nice, os.getpriority(os.PRIO_PROCESS, pid)))
+    if nice >= 19 and hasattr(os, "SCHED_IDLE"):  # Linux only
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
     if os.getsid(pid) == pid:
         try:
             Path(f"/proc/{pid}/autogroup").write_text(str(nice))

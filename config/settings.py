@@ -223,7 +223,8 @@ HERON = {
     # cheaper recording for at most this much latency; none after a quiet spell.
     "HANDOFF_INTERVAL_MS": float(os.environ.get("HERON_HANDOFF_INTERVAL_MS", "15")),
     # A Celery worker's CPU niceness, and its PostgreSQL backends' on this machine (config/celery.py), for a
-    # machine it shares with the ASGI processes: 19 lets taking webhooks come first. 0 leaves it as started.
+    # machine it shares with the ASGI processes: 19 (also Linux's idle class) lets taking webhooks come
+    # first. 0 leaves it as started.
     "WORKER_NICE": int(os.environ.get("HERON_WORKER_NICE", "0")),
 }
 

@@ -32,6 +32,7 @@ def test_a_worker_leading_its_own_session_lowers_the_session_too(db):
         assert os.getsid(worker.proc.pid) == worker.proc.pid
         assert niceness(worker.proc.pid) == 19
         assert autogroup(worker.proc.pid).endswith(" nice 19")
+        assert os.sched_getscheduler(worker.proc.pid) == os.SCHED_IDLE  # the lowest niceness: the idle class too
     finally:
         worker.stop()
 
@@ -52,6 +53,7 @@ def test_without_the_setting_a_worker_keeps_the_niceness_it_was_started_with(db)
     worker = CeleryWorker(own_session=True)
     try:
         assert niceness(worker.proc.pid) == niceness(os.getpid())
+        assert os.sched_getscheduler(worker.proc.pid) == os.sched_getscheduler(0)
     finally:
         worker.stop()
 
@@ -75,8 +77,8 @@ def backend_that_ran(application_name: str, table: str, timeout: float = 20) -> 
 
 @needs_autogroups
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backends")
-@pytest.mark.parametrize(("setting", "expected"), [("19", 19), ("0", 0)])
-def test_the_database_backend_serving_a_worker_runs_at_the_worker_s_niceness(db, setting, expected):
+@pytest.mark.parametrize(("setting", "expected", "policy"), [("19", 19, os.SCHED_IDLE), ("0", 0, os.SCHED_OTHER)])
+def test_the_database_backend_serving_a_worker_runs_at_the_worker_s_niceness(db, setting, expected, policy):
     name = f"heron-test-worker-{uuid.uuid4().hex[:8]}"
     worker = CeleryWorker(own_session=True, HERON_WORKER_NICE=setting, PGAPPNAME=name)  # libpq names its connections
     try:
@@ -86,5 +88,6 @@ def test_the_database_backend_serving_a_worker_runs_at_the_worker_s_niceness(db,
             pytest.skip("the database runs as another user: a worker may not change its backends")
         assert niceness(pid) == expected
         assert autogroup(pid).endswith(f" nice {expected}")
+        assert os.sched_getscheduler(pid) == policy
     finally:
         worker.stop()
