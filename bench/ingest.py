@@ -4,9 +4,10 @@ Fresh database, Heron as production runs it: uvicorn (`--uvicorn-workers 2`, one
 serving bench.baseline_asgi:app (Heron plus the baseline endpoints) and one Celery worker
 (`--worker-concurrency` processes) on Redis, channels-redis publishing every event. The worker
 shares the machine at a lower CPU priority (`--worker-nice 19`: HERON_WORKER_NICE, for the worker
-and the PostgreSQL backends serving it), as the README recommends, so taking webhooks comes first. The webhook is answered once stored and checked; the worker records
-the message (inbox/services/raw_events.py). The load generator keeps `--concurrency` requests in
-flight over keep-alive connections (aiohttp).
+and the PostgreSQL backends serving it), as the README recommends, so taking webhooks comes first.
+The webhook is answered once stored and checked; the worker records the message
+(inbox/services/raw_events.py). The load generator keeps `--concurrency` requests in flight over
+keep-alive connections (aiohttp).
 
 Three Heron figures, side by side:
 - accepted: webhooks answered per second (what the provider sees), while the worker records the

@@ -100,7 +100,7 @@ def _locked_call(inbox_id: int, call_id: str, caller: SenderIdentity | None) -> 
         start_call(inbox_id, call_id, caller)
     return (
         Message.objects.select_for_update(of=("self",)).select_related("conversation", "contact")
-        .with_external_id(call_id).get(inbox_id=inbox_id)
+        .filter(inbox_id=inbox_id).with_external_id(call_id).get()
     )
 
 
