@@ -90,20 +90,32 @@ def message_id_for_external_id(inbox_id: int, external_id: str) -> int | None:
     return row[0] if row else None
 
 
-def latest_unresolved_conversation(contact_id: int) -> Conversation | None:
-    """The contact's latest conversation that is not resolved, with its team, assignee and
-    `label_names` (what its events show), as `ingest._pick_conversation`'s ORM query would return it."""
+def latest_unresolved_conversation(contact_id: int, team_id: int | None) -> Conversation | None:
+    """The contact's latest conversation that is not resolved in an inbox of team `team_id`, with its
+    team, assignee and `label_names` (what its events show), as `ingest._pick_conversation`'s ORM
+    query (`ingest.continuable_conversations`) would return it."""
+    in_team, team_params = _in_team(_CONVERSATIONS, team_id)
     where = (
-        f'WHERE "{_CONVERSATIONS}"."contact_id" = %s AND "{_CONVERSATIONS}"."status" <> %s '
+        f'WHERE "{_CONVERSATIONS}"."contact_id" = %s AND "{_CONVERSATIONS}"."status" <> %s AND {in_team} '
         f'ORDER BY "{_CONVERSATIONS}"."last_message_at" DESC, "{_CONVERSATIONS}"."id" DESC LIMIT 1'
     )
-    return _conversation(where, [contact_id, Status.RESOLVED])
+    return _conversation(where, [contact_id, Status.RESOLVED, *team_params])
 
 
-def contact_conversation(conversation_id: int, contact_id: int) -> Conversation | None:
-    """One conversation, loaded as above, if it belongs to the contact (threads never cross customers)."""
-    where = f'WHERE "{_CONVERSATIONS}"."id" = %s AND "{_CONVERSATIONS}"."contact_id" = %s'
-    return _conversation(where, [conversation_id, contact_id])
+def contact_conversation(conversation_id: int, contact_id: int, team_id: int | None) -> Conversation | None:
+    """One conversation, loaded as above, if it belongs to the contact and to an inbox of team
+    `team_id`: threads never cross customers or teams."""
+    in_team, team_params = _in_team(_CONVERSATIONS, team_id)
+    where = f'WHERE "{_CONVERSATIONS}"."id" = %s AND "{_CONVERSATIONS}"."contact_id" = %s AND {in_team}'
+    return _conversation(where, [conversation_id, contact_id, *team_params])
+
+
+def _in_team(table: str, team_id: int | None) -> tuple[str, list]:
+    """The row's inbox belongs to team `team_id` (None: to no team), as SQL and its parameters."""
+    inboxes = Inbox._meta.db_table
+    if team_id is None:
+        return f'"{table}"."inbox_id" IN (SELECT "id" FROM "{inboxes}" WHERE "team_id" IS NULL)', []
+    return f'"{table}"."inbox_id" IN (SELECT "id" FROM "{inboxes}" WHERE "team_id" = %s)', [team_id]
 
 
 def email_conversations_by_message_id(contact_id: int, message_ids: list[str]) -> dict[str, int]:
@@ -119,15 +131,17 @@ def email_conversations_by_message_id(contact_id: int, message_ids: list[str]) -
         return dict(cursor.fetchall())
 
 
-def latest_email_with_subject(identity_id: int, base_subject: str, since: datetime) -> int | None:
-    """The conversation of the identity's latest inbound email since `since` whose base subject
-    (`metadata.base_subject`, "Re:" and tags taken off) is this one."""
+def latest_email_with_subject(identity_id: int, base_subject: str, since: datetime, team_id: int | None) -> int | None:
+    """The conversation of the identity's latest inbound email to an inbox of team `team_id` since
+    `since` whose base subject (`metadata.base_subject`, "Re:" and tags taken off) is this one."""
+    in_team, team_params = _in_team(_MESSAGES, team_id)
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT "conversation_id" FROM "{_MESSAGES}" WHERE "identity_id" = %s AND "channel" = %s '
-            f'AND "direction" = %s AND "created_at" >= %s AND "metadata" ->> \'base_subject\' = %s '
+            f'AND "direction" = %s AND "created_at" >= %s AND "metadata" ->> \'base_subject\' = %s AND {in_team} '
             'ORDER BY "created_at" DESC, "id" DESC LIMIT 1',  # ->>: PostgreSQL, and SQLite since 3.38
-            [identity_id, "email", Direction.IN, connection.ops.adapt_datetimefield_value(since), base_subject],
+            [identity_id, "email", Direction.IN, connection.ops.adapt_datetimefield_value(since), base_subject,
+             *team_params],
         )
         row = cursor.fetchone()
     return row[0] if row else None

@@ -1,4 +1,15 @@
-"""Reads with permission filtering in one place: the API and the websocket both use these."""
+"""Who may see what, in one place: the API, the websocket groups, catch-up and the event log all ask here.
+
+The rule (docs/permissions.md): admins see everything; marketers read every conversation, contact and
+timeline except private notes; agents see the conversations of their teams (the conversation's own
+team or its inbox's team), with their notes, and the contacts of those conversations. A
+conversation stays in the inbox team it started in (`inbox.services.ingest` never continues it from
+another team's inbox), so a customer who writes to two teams has one contact and two conversations.
+"""
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 
 from django.db import connection
 from django.db.models import (
@@ -21,6 +32,7 @@ from django.db.models.functions import Coalesce
 from inbox.models import (
     AgentProfile,
     Contact,
+    ContactMerge,
     Conversation,
     ConversationRead,
     Direction,
@@ -28,6 +40,7 @@ from inbox.models import (
     Inbox,
     Label,
     Message,
+    MessageKind,
     Role,
 )
 
@@ -49,34 +62,91 @@ def team_ids_of(user) -> list[int]:
 
 
 def sees_everything(user) -> bool:
-    return role_of(user) in (Role.ADMIN, Role.MARKETER)
+    return role_of(user) in EVERY_CONVERSATION_ROLES
 
 
 def can_reply(user) -> bool:
     return role_of(user) in (Role.ADMIN, Role.AGENT)
 
 
+def may_see_notes(user) -> bool:
+    """Private notes are for the people who work conversations: never marketers."""
+    return role_of(user) in NOTE_READER_ROLES
+
+
+# Roles that see every conversation whatever their teams; of them, those that also read private notes.
+EVERY_CONVERSATION_ROLES = frozenset({Role.ADMIN, Role.MARKETER})
+NOTE_READER_ROLES = frozenset({Role.ADMIN, Role.AGENT})
+# The conversation's teams, as paths from a conversation: agents of any of them see it.
+CONVERSATION_TEAM_PATHS = ("team", "inbox__team")
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who may see one thing: every reader of `roles`, and agents of one of `team_ids`.
+    The websocket groups an event is published to are derived from it (`realtime.groups`)."""
+
+    roles: frozenset[str]
+    team_ids: frozenset[int] = frozenset()
+
+
+def conversation_team_ids(conversation: Conversation) -> frozenset[int]:
+    """`CONVERSATION_TEAM_PATHS` read from an instance (its inbox loaded, or loaded here)."""
+    team_ids = set()
+    for path in CONVERSATION_TEAM_PATHS:
+        *hops, last = path.split("__")
+        obj = reduce(getattr, hops, conversation)
+        team_ids.add(getattr(obj, f"{last}_id"))
+    return frozenset(team_ids - {None})
+
+
+def conversation_audience(conversation: Conversation, *, private: bool = False) -> Audience:
+    """Who sees the conversation, or (`private`) a note in it."""
+    roles = EVERY_CONVERSATION_ROLES & NOTE_READER_ROLES if private else EVERY_CONVERSATION_ROLES
+    return Audience(roles=frozenset(roles), team_ids=conversation_team_ids(conversation))
+
+
+def contact_audience(contact: Contact) -> Audience:
+    """Who sees the contact (`visible_contacts`): everyone who sees one of its conversations; every
+    agent while it has none."""
+    paths = [f"{path}_id" for path in CONVERSATION_TEAM_PATHS]
+    rows = list(contact.conversations.values_list(*paths))
+    if not rows:
+        return Audience(roles=EVERY_CONVERSATION_ROLES | {Role.AGENT})
+    team_ids = {team_id for row in rows for team_id in row}
+    return Audience(roles=EVERY_CONVERSATION_ROLES, team_ids=frozenset(team_ids - {None}))
+
+
+def conversations_of_teams(team_ids) -> Q:
+    """Conversations that agents of `team_ids` (ids or a subquery of them) may see."""
+    return reduce(or_, (Q(**{f"{path}__in": team_ids}) for path in CONVERSATION_TEAM_PATHS))
+
+
 def visible_conversations(user) -> QuerySet[Conversation]:
-    """Admins and marketers see every conversation; agents those of their teams' inboxes."""
+    """Admins and marketers see every conversation; agents those of their teams (see the module's docstring)."""
     conversations = Conversation.objects.all()
     role = role_of(user)
-    if role in (Role.ADMIN, Role.MARKETER):
+    if role in EVERY_CONVERSATION_ROLES:
         return conversations
     if role == Role.AGENT:
         # A subquery rather than a list of ids: no query of its own, one statement shape to prepare.
         teams = AgentProfile.teams.through.objects.filter(agentprofile=user.heron).values("team_id")
-        return conversations.filter(Q(team__in=teams) | Q(inbox__team__in=teams))
+        return conversations.filter(conversations_of_teams(teams))
     return conversations.none()
 
 
 def visible_contacts(user) -> QuerySet[Contact]:
-    """Agents see the contacts of their conversations, and contacts nobody has talked to yet."""
-    if sees_everything(user):
-        return Contact.objects.all()
+    """Agents see the contacts of their conversations, and contacts nobody has talked to yet.
+    A contact merged into another is nobody's to see until the merge is undone."""
     if role_of(user) is None:
         return Contact.objects.none()
+    contacts = Contact.objects.filter(
+        ~Exists(ContactMerge.objects.filter(merged_contact=OuterRef("pk"), undone_at__isnull=True))
+    )
+    if sees_everything(user):
+        return contacts
     # EXISTS per contact uses the (contact, last_message_at) index instead of scanning all conversations.
-    return Contact.objects.filter(
+    return contacts.filter(
         Exists(visible_conversations(user).filter(contact=OuterRef("pk")))
         | ~Exists(Conversation.objects.filter(contact=OuterRef("pk")))
     )
@@ -91,14 +161,22 @@ def usable_inboxes(user) -> QuerySet[Inbox]:
     return Inbox.objects.none()
 
 
+def _readable_messages(user) -> QuerySet[Message]:
+    """Every message of the conversations `user` sees, less the notes they may not read."""
+    messages = Message.objects.all()
+    return messages if may_see_notes(user) else messages.exclude(kind=MessageKind.NOTE)
+
+
 def visible_messages(user) -> QuerySet[Message]:
     if sees_everything(user):
-        return Message.objects.all()
-    return Message.objects.filter(conversation__in=visible_conversations(user))
+        return _readable_messages(user)
+    return _readable_messages(user).filter(conversation__in=visible_conversations(user))
 
 
 def visible_events(user, after: int) -> QuerySet[Event]:
     events = Event.objects.filter(id__gt=after).order_by("id")
+    if not may_see_notes(user):
+        events = events.exclude(private=True)
     if sees_everything(user):
         return events
     return events.filter(
@@ -195,7 +273,7 @@ def label_names() -> RawSQL:
 
 def conversation_messages(user, conversation_id: int) -> QuerySet[Message]:
     """The messages of one conversation; none unless the user may see it (checked inside the page's query)."""
-    return Message.objects.filter(conversation__in=visible_conversations(user).filter(pk=conversation_id))
+    return _readable_messages(user).filter(conversation__in=visible_conversations(user).filter(pk=conversation_id))
 
 
 def contact_timeline(user, contact_id: int) -> QuerySet[Message]:

@@ -41,7 +41,7 @@ def test_agent_sets_labels_and_a_contact_event_is_written(client_for, agent, ali
     event = Event.objects.get(type="contact.updated")
     assert event.contact_id == alice.pk and event.data["contact"]["labels"] == ["churn-risk", "vip"]
     [(frame, groups)] = published
-    assert frame["id"] == event.pk and groups == ["everyone", f"team.{agent.heron.teams.get().pk}"]
+    assert frame["id"] == event.pk and groups == ["role.admin", "role.marketer", f"team.{agent.heron.teams.get().pk}"]
 
     removed = label_contact(api, alice, ["vip"])
     assert removed.json()["labels"] == ["vip"]

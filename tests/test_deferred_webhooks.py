@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from channels_adapters.simulator.signing import HEADER, sign
 from inbox.models import Message, RawInboundEvent
-from inbox.realtime.groups import EVERYONE
+from inbox.realtime.groups import role_group
 from inbox.realtime.publish import frames_held, publish_events
 from inbox.services import handoff as handoff_module
 from inbox.services.handoff import BatchedHandoff
@@ -33,6 +33,8 @@ from tests.support.servers import Server, free_port
 from tests.support.waiting import wait_for
 
 INBOUND = "/webhooks/simulator/inbound/"
+
+ADMINS = role_group("admin")
 
 
 def stored_webhook(inbox, text: str, *, received_at=None, sender="carol") -> RawInboundEvent:
@@ -127,7 +129,7 @@ def test_a_batch_reaches_the_sockets_as_one_message_per_group(inbox, monkeypatch
     monkeypatch.setattr("inbox.services.raw_events.FRAMES_HELD_SECONDS", 60)  # however slow this machine
     hooks = [stored_webhook(inbox, f"together {n}") for n in range(3)]
 
-    [message] = channel_layer_messages(EVERYONE, lambda: process_queued_events([hook.pk for hook in hooks]))
+    [message] = channel_layer_messages(ADMINS, lambda: process_queued_events([hook.pk for hook in hooks]))
 
     frames = [json.loads(text) for _event_id, text in message["frames"]]
     assert [(frame["type"], frame["data"].get("message", {}).get("text")) for frame in frames] == [
@@ -137,15 +139,15 @@ def test_a_batch_reaches_the_sockets_as_one_message_per_group(inbox, monkeypatch
 
 def test_held_frames_wait_no_longer_than_the_hold():
     def frame(event_id):
-        return [({"id": event_id, "type": "test.held"}, [EVERYONE])]
+        return [({"id": event_id, "type": "test.held"}, [ADMINS])]
 
     def held_for(seconds):
         with frames_held(seconds):
             publish_events(frame(1))
             publish_events(frame(2))
 
-    held = channel_layer_messages(EVERYONE, lambda: held_for(60))
-    not_held = channel_layer_messages(EVERYONE, lambda: held_for(0))
+    held = channel_layer_messages(ADMINS, lambda: held_for(60))
+    not_held = channel_layer_messages(ADMINS, lambda: held_for(0))
 
     assert [[event_id for event_id, _text in message["frames"]] for message in held] == [[1, 2]]
     assert [[event_id for event_id, _text in message["frames"]] for message in not_held] == [[1], [2]]

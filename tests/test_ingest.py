@@ -153,7 +153,7 @@ def test_an_agents_change_made_while_a_message_is_recorded_is_kept(inbox, custom
     """Recording a message writes only what the message changes, not the whole row it read."""
     first = customer_writes(inbox, "lee", "first")
 
-    def read_then_an_agent_assigns(identity):
+    def read_then_an_agent_assigns(identity, inbox):
         conversation = Conversation.objects.get(pk=first.conversation_id)  # what the worker read
         Conversation.objects.filter(pk=conversation.pk).update(assignee=agent, priority="high")  # meanwhile
         return conversation
@@ -201,7 +201,7 @@ def test_the_sql_reads_build_the_instances_the_orm_builds(inbox, customer_writes
     conversation = Conversation.objects.get(pk=message.conversation_id)
     conversation.labels.set([Label.objects.create(name="vip"), Label.objects.create(name="billing")])
 
-    read = latest_unresolved_conversation(message.contact_id)
+    read = latest_unresolved_conversation(message.contact_id, inbox.team_id)
     expected = (
         Conversation.objects.select_related("team", "assignee").annotate(label_names=label_names())
         .get(pk=conversation.pk)
@@ -211,10 +211,10 @@ def test_the_sql_reads_build_the_instances_the_orm_builds(inbox, customer_writes
     assert _fields(read.team) == _fields(expected.team)
     assert _fields(read.assignee) == _fields(expected.assignee)
 
-    by_pk = contact_conversation(conversation.pk, message.contact_id)
+    by_pk = contact_conversation(conversation.pk, message.contact_id, inbox.team_id)
     assert _fields(by_pk) == _fields(expected) and by_pk.label_names == "billing,vip"
     stranger = customer_writes(inbox, "+15558675311", kind="phone")
-    assert contact_conversation(conversation.pk, stranger.contact_id) is None  # never across customers
+    assert contact_conversation(conversation.pk, stranger.contact_id, inbox.team_id) is None  # never across customers
 
     identity = identity_with_contact("phone", "+15558675310", lock=False)
     assert _fields(identity) == _fields(message.identity)
@@ -225,8 +225,8 @@ def test_the_sql_reads_build_the_instances_the_orm_builds(inbox, customer_writes
 def test_the_sql_read_of_an_unassigned_conversation_has_no_team_or_assignee(inbox, customer_writes):
     message = customer_writes(inbox, "frank")
     Conversation.objects.filter(pk=message.conversation_id).update(team=None)
-    read = latest_unresolved_conversation(message.contact_id)
+    read = latest_unresolved_conversation(message.contact_id, inbox.team_id)
     assert read.pk == message.conversation_id
     assert (read.team, read.assignee, read.label_names) == (None, None, None)
     Conversation.objects.filter(pk=message.conversation_id).update(status=Status.RESOLVED)
-    assert latest_unresolved_conversation(message.contact_id) is None
+    assert latest_unresolved_conversation(message.contact_id, inbox.team_id) is None

@@ -218,7 +218,7 @@ def test_reply_options_say_why_a_channel_cannot_be_used(support, agent, client_f
     assert body["default"] == "google_business"  # the last inbound message came by Google
     assert options["sms"]["available"] is False and "opted out" in options["sms"]["reason"]
     assert options["google_business"]["available"] is False and "30 days" in options["google_business"]["reason"]
-    assert options["email"]["available"] is False and "No email inbox" in options["email"]["reason"]
+    assert options["email"]["available"] is False and "team has no email inbox" in options["email"]["reason"]
     Inbox.objects.create(name="Mail", channel="email", address="help@example.com", team=support)
     options = {o["channel"]: o for o in client_for(agent).get(
         f"/api/v1/conversations/{text.conversation_id}/reply-options/").json()["options"]}

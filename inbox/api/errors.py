@@ -5,6 +5,7 @@ from django.db.models import ProtectedError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from inbox import selectors
 from inbox.services.contacts import IdentityTaken
 from inbox.services.identities import InvalidIdentity
 from inbox.services.outbound import CannotSend
@@ -16,13 +17,22 @@ class StillInUse(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, (CannotSend, InvalidIdentity, IdentityTaken)):
+    if isinstance(exc, IdentityTaken):
+        exc = exceptions.ValidationError({"detail": _identity_taken(exc, context["request"].user)})
+    elif isinstance(exc, (CannotSend, InvalidIdentity)):
         exc = exceptions.ValidationError({"detail": str(exc)})
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError({"detail": exc.messages})
     elif isinstance(exc, ProtectedError):  # deleting what history points at (an inbox with conversations)
         exc = StillInUse(_still_in_use(exc))
     return drf_exception_handler(exc, context)
+
+
+def _identity_taken(exc: IdentityTaken, user) -> str:
+    """Names the other contact only to a reader who may see it."""
+    if selectors.visible_contacts(user).filter(pk=exc.identity.contact_id).exists():
+        return exc.naming_the_contact()
+    return str(exc)
 
 
 def _still_in_use(exc: ProtectedError) -> str:

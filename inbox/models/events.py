@@ -14,6 +14,9 @@ class Event(models.Model):
     )
     contact = models.ForeignKey("inbox.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     data = models.JSONField(default=dict)
+    # About a private note: never shown to those who may not read notes (`selectors.may_see_notes`).
+    # A database default, so the writers that insert events in SQL need not name it.
+    private = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def as_frame(self) -> dict:

@@ -8,11 +8,11 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 
-@database_sync_to_async
-def _user_for_token(key: str):
+def user_for_token(key: str):
+    """The active user the token belongs to, else the anonymous user (sync: call it off the loop)."""
     from rest_framework.authtoken.models import Token
 
-    token = Token.objects.select_related("user").filter(key=key).first()
+    token = Token.objects.select_related("user__heron").filter(key=key).first()
     return token.user if token and token.user.is_active else AnonymousUser()
 
 
@@ -33,7 +33,9 @@ class TokenOrSessionAuth:
     async def __call__(self, scope, receive, send):
         authorization = _header(scope, b"authorization")
         if authorization.lower().startswith("token "):
-            scope = dict(scope, user=await _user_for_token(authorization.split(" ", 1)[1].strip()))
+            key = authorization.split(" ", 1)[1].strip()
+            # The key stays in the scope so the socket can check it again (`realtime.access`).
+            scope = dict(scope, user=await database_sync_to_async(user_for_token)(key), auth_token=key)
             return await self.app(scope, receive, send)
         if not _origin_allowed(_header(scope, b"origin")):
             await send({"type": "websocket.close", "code": 4403})

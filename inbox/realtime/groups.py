@@ -1,31 +1,36 @@
-"""Channel-layer group names. A socket joins the groups of what its user may see (docs/realtime.md)."""
+"""Channel-layer group names, derived from `inbox.selectors`' audiences (docs/realtime.md).
 
-from inbox.models import Contact, Conversation, Role
-from inbox.selectors import role_of, team_ids_of
+A socket joins its user's group, its role's group and, for an agent, one group per team; an event
+goes to the groups of its audience. `tests/test_visibility_rule.py` checks that a socket hears
+exactly what `selectors.visible_conversations` and `selectors.may_see_notes` let its user read.
+"""
 
-EVERYONE = "everyone"  # admins and marketers: every conversation
+from inbox.models import Role
+from inbox.selectors import Audience, role_of, team_ids_of
 
 
 def team_group(team_id: int) -> str:
     return f"team.{team_id}"
 
 
+def role_group(role: str) -> str:
+    return f"role.{role}"
+
+
+def user_group(user_id: int) -> str:
+    """One person's sockets, told when what they may see changes (`realtime.access`)."""
+    return f"user.{user_id}"
+
+
+def groups_for(audience: Audience) -> list[str]:
+    return [*(role_group(role) for role in sorted(audience.roles)),
+            *(team_group(team_id) for team_id in sorted(audience.team_ids))]
+
+
 def groups_for_user(user) -> list[str]:
-    if role_of(user) in (Role.ADMIN, Role.MARKETER):
-        return [EVERYONE]
-    if role_of(user) == Role.AGENT:
-        return [team_group(team_id) for team_id in team_ids_of(user)]
-    return []
-
-
-def groups_for_conversation(conversation: Conversation) -> list[str]:
-    """Mirrors `visible_conversations`: the conversation's team and its inbox's team."""
-    team_ids = {conversation.team_id, conversation.inbox.team_id} - {None}
-    return [EVERYONE, *(team_group(team_id) for team_id in sorted(team_ids))]
-
-
-def groups_for_contact(contact: Contact) -> list[str]:
-    team_ids: set[int] = set()
-    for team_id, inbox_team_id in contact.conversations.values_list("team_id", "inbox__team_id"):
-        team_ids |= {team_id, inbox_team_id}
-    return [EVERYONE, *(team_group(team_id) for team_id in sorted(team_ids - {None}))]
+    """What a socket of `user` listens to, as of now: none without a role."""
+    role = role_of(user)
+    if role is None:
+        return []
+    teams = team_ids_of(user) if role == Role.AGENT else []
+    return [role_group(role), *(team_group(team_id) for team_id in sorted(teams))]

@@ -45,14 +45,22 @@ def resolve_contact(kind: str, raw_value: str, display_name: str = "", *, lock: 
 
 
 class IdentityTaken(ValueError):
-    """The address already belongs to another contact: merge the two instead."""
+    """The address already belongs to another contact: merge the two instead.
+
+    Its text names nobody; `naming_the_contact()` is for a reader who may see that contact."""
 
     def __init__(self, identity: Identity):
         super().__init__(
-            f"{identity.value} already belongs to contact #{identity.contact_id}"
-            f"{f' ({identity.contact.name})' if identity.contact.name else ''}; merge the two contacts instead."
+            f"{identity.value} already belongs to another contact; an admin can merge the two contacts."
         )
         self.identity = identity
+
+    def naming_the_contact(self) -> str:
+        contact = self.identity.contact
+        return (
+            f"{self.identity.value} already belongs to contact #{contact.pk}"
+            f"{f' ({contact.name})' if contact.name else ''}; merge the two contacts instead."
+        )
 
 
 def add_identity(contact: Contact, kind: str, raw_value: str) -> Identity:

@@ -42,25 +42,28 @@ class ThreadHints:
     is_forward: bool = False
 
 
-def find_thread(identity: Identity, hints: ThreadHints, *, now=None) -> Conversation | None:
-    """Referenced Message-IDs → token → base subject (same identity, within the window). Same contact only."""
+def find_thread(identity: Identity, hints: ThreadHints, team_id: int | None, *, now=None) -> Conversation | None:
+    """Referenced Message-IDs → token → base subject (same identity, within the window). Same contact
+    only, and only a conversation of an inbox of team `team_id` (the inbox the email came to)."""
     now = now or timezone.now()
     contact_id = identity.contact_id
 
     if hints.referenced_ids:
         known = email_conversations_by_message_id(contact_id, hints.referenced_ids)
         for message_id in hints.referenced_ids:
-            conversation = contact_conversation(known[message_id], contact_id) if message_id in known else None
+            conversation = (
+                contact_conversation(known[message_id], contact_id, team_id) if message_id in known else None
+            )
             if conversation is not None:
                 return conversation
     for conversation_id in (*hints.our_conversation_ids, *hints.tokens):
-        conversation = contact_conversation(conversation_id, contact_id)
+        conversation = contact_conversation(conversation_id, contact_id, team_id)
         if conversation is not None:
             return conversation
     if hints.base_subject and not hints.is_forward:
-        earlier = latest_email_with_subject(identity.pk, hints.base_subject, now - SUBJECT_MATCH_WINDOW)
+        earlier = latest_email_with_subject(identity.pk, hints.base_subject, now - SUBJECT_MATCH_WINDOW, team_id)
         if earlier:
-            return contact_conversation(earlier, contact_id)
+            return contact_conversation(earlier, contact_id, team_id)
     return None
 
 
@@ -72,7 +75,8 @@ def ingest_email(
     Email is threaded by headers, not by "the contact's open conversation": a new thread is new work.
     """
     return record_inbound(
-        inbound, find_thread=lambda identity: find_thread(identity, hints), received_at=received_at, inbox=inbox
+        inbound, find_thread=lambda identity, inbox: find_thread(identity, hints, inbox.team_id),
+        received_at=received_at, inbox=inbox,
     )
 
 

@@ -8,9 +8,10 @@ from contextvars import ContextVar
 from django.db import connection, transaction
 from django.utils import timezone
 
-from inbox.models import Contact, Conversation, Event, Message
-from inbox.realtime.groups import EVERYONE, groups_for_contact, groups_for_conversation
+from inbox.models import Contact, Conversation, Event, Message, MessageKind
+from inbox.realtime.groups import groups_for
 from inbox.realtime.publish import publish_events
+from inbox.selectors import contact_audience, conversation_audience
 from inbox.services.payloads import as_json, contact_payload, conversation_payload, message_payload
 
 # Any constant works; it names the lock that orders event inserts (see record_event).
@@ -20,22 +21,24 @@ _published_together: ContextVar[list[tuple[Event, list[str]]] | None] = ContextV
 
 
 def record_event(
-    type: str, data: dict, *, conversation: Conversation | None = None, contact: Contact | None = None
+    type: str, data: dict, *, conversation: Conversation | None = None, contact: Contact | None = None,
+    private: bool = False,
 ) -> Event:
     """Insert an event in the caller's transaction (inside `published_together`, when the block
-    ends) and publish it once that commits.
+    ends) and publish it once that commits, to whoever may see its conversation, else its contact
+    (`private`: about a note, so only to those who read notes).
 
     On PostgreSQL a transaction-scoped advisory lock makes events commit in id order, so a
     client that has seen id N can never later miss an id below N (gap-free catch-up).
     Record events after the transaction's row writes, so the lock is held briefly and always last.
     """
-    event = Event(type=type, data=data, conversation=conversation, contact=contact, created_at=timezone.now())
+    event = Event(
+        type=type, data=data, conversation=conversation, contact=contact, private=private, created_at=timezone.now()
+    )
     if conversation is not None:
-        groups = groups_for_conversation(conversation)
-    elif contact is not None:
-        groups = groups_for_contact(contact)
+        groups = groups_for(conversation_audience(conversation, private=private))
     else:
-        groups = [EVERYONE]
+        groups = groups_for(contact_audience(contact))
     together = _published_together.get()
     if together is not None:
         together.append((event, groups))
@@ -70,15 +73,17 @@ def _insert_in_order(events: list[Event]) -> None:
         for event in events:
             event.save()
         return
-    rows = ", ".join(["(%s, %s::bigint, %s::bigint, %s::jsonb, %s::timestamptz, %s)"] * len(events))
+    rows = ", ".join(["(%s, %s::bigint, %s::bigint, %s::jsonb, %s::boolean, %s::timestamptz, %s)"] * len(events))
     values = [value for position, event in enumerate(events) for value in (
-        event.type, event.conversation_id, event.contact_id, json.dumps(event.data), event.created_at, position)]
+        event.type, event.conversation_id, event.contact_id, json.dumps(event.data), event.private, event.created_at,
+        position)]
     with connection.cursor() as cursor:
         cursor.execute(
             "WITH ordered AS (SELECT pg_advisory_xact_lock(%s)) "
-            f"INSERT INTO {Event._meta.db_table} (type, conversation_id, contact_id, data, created_at) "
-            f"SELECT v.type, v.conversation_id, v.contact_id, v.data, v.created_at FROM ordered, (VALUES {rows}) "
-            "AS v(type, conversation_id, contact_id, data, created_at, position) ORDER BY v.position RETURNING id",
+            f"INSERT INTO {Event._meta.db_table} (type, conversation_id, contact_id, data, private, created_at) "
+            "SELECT v.type, v.conversation_id, v.contact_id, v.data, v.private, v.created_at "
+            f"FROM ordered, (VALUES {rows}) AS v(type, conversation_id, contact_id, data, private, created_at, position) "
+            "ORDER BY v.position RETURNING id",
             [EVENT_ORDER_LOCK, *values],
         )
         ids = sorted(event_id for (event_id,) in cursor.fetchall())
@@ -90,7 +95,9 @@ def _insert_in_order(events: list[Event]) -> None:
 def record_message_event(type: str, message: Message) -> Event:
     conversation = message.conversation
     data = as_json({"message": message_payload(message), "conversation": conversation_payload(conversation)})
-    return record_event(type, data, conversation=conversation, contact=message.contact)
+    return record_event(
+        type, data, conversation=conversation, contact=message.contact, private=message.kind == MessageKind.NOTE
+    )
 
 
 def record_conversation_event(type: str, conversation: Conversation) -> Event:

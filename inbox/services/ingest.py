@@ -74,14 +74,16 @@ def sanitize_html(html: str) -> str:
 
 
 def record_inbound(
-    inbound: InboundMessage, *, find_thread: Callable[[Identity], Conversation | None] | None = None,
+    inbound: InboundMessage, *, find_thread: Callable[[Identity, Inbox], Conversation | None] | None = None,
     received_at: datetime | None = None, inbox: Inbox | None = None,
 ) -> IngestResult:
     """Store a customer's message on the right contact and conversation, exactly once.
 
     A retried webhook (same inbox + external id) returns the message stored the first time.
-    `find_thread` lets a channel with its own threading (email headers) name the conversation;
-    when it finds none, the message starts a new one instead of joining the contact's open one.
+    A message continues a conversation only in an inbox of the same team (`continuable_conversations`),
+    so a customer who writes to a second team starts a conversation there, on the same contact.
+    `find_thread` lets a channel with its own threading (email headers) name the conversation among
+    those; when it finds none, the message starts a new one instead of joining the contact's open one.
     `received_at` is when the webhook arrived (its raw event): workers may process two of a
     customer's messages out of order, but the timeline keeps the order they came in.
     `inbox` saves a query when the caller has it loaded with its team (a raw event's inbox).
@@ -105,7 +107,7 @@ def record_inbound(
         if new_contact:  # a new customer has no conversation to continue
             conversation, created_conversation = _new_conversation(inbound, contact, inbox, now), True
         else:
-            thread = find_thread(identity) if find_thread else None
+            thread = find_thread(identity, inbox) if find_thread else None
             conversation, created_conversation = _pick_conversation(
                 inbound, contact, inbox, now, thread=thread, thread_only=find_thread is not None
             )
@@ -162,22 +164,25 @@ def _pick_conversation(
     inbound: InboundMessage, contact: Contact, inbox: Inbox, now, *, thread: Conversation | None,
     thread_only: bool,
 ) -> tuple[Conversation, bool]:
-    """Explicit thread → latest unresolved → recently resolved (reopened) → new."""
+    """Explicit thread → latest unresolved → recently resolved (reopened) → new, each among the
+    contact's conversations in `inbox`'s team (a thread `find_thread` names is one of those)."""
     conversation = thread if thread is not None and thread.contact_id == contact.pk else None
     if conversation is None and inbound.thread_conversation_id:
-        # Never across customers: the thread must belong to this contact.
-        conversation = contact_conversation(inbound.thread_conversation_id, contact.pk)
+        # Never across customers or teams.
+        conversation = contact_conversation(inbound.thread_conversation_id, contact.pk, inbox.team_id)
     if conversation is None and thread_only and not inbound.is_automated:
         return _new_conversation(inbound, contact, inbox, now), True
     if conversation is None:
         # The latest unresolved conversation (almost every message finds one), else one resolved
         # within the reopen window.
-        conversation = latest_unresolved_conversation(contact.pk)
+        conversation = latest_unresolved_conversation(contact.pk, inbox.team_id)
     if conversation is None:
         window = timedelta(hours=settings.HERON["REOPEN_WINDOW_HOURS"])
-        conversation = _conversations_of(contact).filter(status=Status.RESOLVED, resolved_at__gte=now - window).first()
+        conversation = (
+            _conversations_of(contact, inbox).filter(status=Status.RESOLVED, resolved_at__gte=now - window).first()
+        )
     if conversation is None and inbound.is_automated:
-        conversation = _conversations_of(contact).first()
+        conversation = _conversations_of(contact, inbox).first()
 
     if conversation is None:
         return _new_conversation(inbound, contact, inbox, now), True
@@ -191,13 +196,22 @@ def _pick_conversation(
     return conversation, False
 
 
-def _conversations_of(contact: Contact) -> QuerySet[Conversation]:
-    """Newest first, with what the events show of them (the common pick is `latest_unresolved_conversation`)."""
+def continuable_conversations(contact_id: int, inbox: Inbox) -> QuerySet[Conversation]:
+    """The contact's conversations a message to `inbox` may continue, newest first: those of inboxes
+    of the same team (or, for an inbox without a team, of inboxes without one). A conversation thus
+    stays with the team it started in. `inbound_reads` writes the same condition in SQL (`_in_team`);
+    tests/test_team_wall.py keeps the two equal."""
+    return Conversation.objects.filter(contact_id=contact_id, inbox__team_id=inbox.team_id).order_by(
+        "-last_message_at", "-id"
+    )
+
+
+def _conversations_of(contact: Contact, inbox: Inbox) -> QuerySet[Conversation]:
+    """With what the events show of them (the common pick is `latest_unresolved_conversation`)."""
     return (
-        Conversation.objects.filter(contact=contact)
+        continuable_conversations(contact.pk, inbox)
         .select_related("team", "assignee")
         .annotate(label_names=label_names())
-        .order_by("-last_message_at", "-id")
     )
 
 

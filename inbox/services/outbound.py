@@ -48,10 +48,11 @@ def reply_target(conversation: Conversation, channel: str | None) -> tuple[Inbox
     if channel == conversation.inbox.channel:
         inbox = conversation.inbox
     else:
-        candidates = Inbox.objects.filter(channel=channel)
-        inbox = candidates.filter(team=conversation.team).first() or candidates.first()
+        # Only the team's own inboxes: the customer's answer to another team's number would start
+        # a conversation there (`ingest.continuable_conversations`).
+        inbox = Inbox.objects.filter(channel=channel, team=conversation.inbox.team_id).order_by("id").first()
         if inbox is None:
-            raise CannotSend(f"No {channel} inbox is set up, so this reply cannot go out by {channel}.")
+            raise CannotSend(f"This conversation's team has no {channel} inbox, so this reply cannot go out by {channel}.")
     kind = CHANNEL_IDENTITY_KIND.get(channel)
     identities = conversation.contact.identities.filter(kind=kind).order_by("-created_at")
     last_inbound = (
@@ -179,7 +180,8 @@ def send_message(
                 message=message, file=upload, filename=upload.name[:255],
                 content_type=(upload.content_type or "application/octet-stream")[:255], size=upload.size,
             )
-        conversation.last_message = message
+        if not private:  # the list's snippet is what the customer and the team said to each other
+            conversation.last_message = message
         conversation.last_message_at = now
         conversation.save()
         with published_together():  # one INSERT, one broadcast

@@ -50,7 +50,8 @@ export function InboxPage({ me, conversationId }: { me: Me; conversationId: numb
     void openConversation(conversationId).then((found) => {
       if (active && !found) setMissing(conversationId);
     });
-    if (conversationId === null) return;
+    // Read-only roles (marketers) tell nobody they are viewing: the server refuses their presence.
+    if (conversationId === null || !me.can_reply) return;
     sendPresence(conversationId, "viewing");
     const beat = setInterval(() => sendPresence(conversationId, "viewing"), 30_000);
     return () => {
@@ -58,12 +59,12 @@ export function InboxPage({ me, conversationId }: { me: Me; conversationId: numb
       clearInterval(beat);
       sendPresence(conversationId, "idle");
     };
-  }, [conversationId]);
+  }, [conversationId, me.can_reply]);
 
-  // Opening a conversation (or receiving a message while it's open) marks it read.
+  // Opening a conversation (or receiving a message while it's open) marks it read; not for read-only roles.
   useEffect(() => {
-    if (current && current.unread_count > 0 && current.id === conversationId) void markRead(current.id);
-  }, [current, conversationId]);
+    if (me.can_reply && current && current.unread_count > 0 && current.id === conversationId) void markRead(current.id);
+  }, [current, conversationId, me.can_reply]);
 
   // Merge / unmerge changed which messages belong to the contact: reload.
   useEffect(() => {
