@@ -11,6 +11,11 @@ import { metaStore, useMeta } from "./meta";
 
 const KIND_LABEL: Record<string, string> = { phone: "Phone", email: "Email", google_business: "Google" };
 
+/** The server counts every conversation of the contact but lists only those the reader may see. */
+function elsewhere(count: number): string {
+  return `${count} more ${count === 1 ? "conversation is" : "conversations are"} with other teams.`;
+}
+
 /** Contact card: editable name and labels, identities, other conversations, merge / un-merge. */
 export function ContactDetails({
   contact,
@@ -138,6 +143,11 @@ export function ContactDetails({
             </li>
           ))}
         </ul>
+      )}
+      {convs !== null && contact.conversations_count > convs.length && (
+        <p className="muted small" data-testid="conversations-elsewhere">
+          {elsewhere(contact.conversations_count - convs.length)}
+        </p>
       )}
 
       {contact.merged_from.length > 0 && (
