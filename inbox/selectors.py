@@ -202,8 +202,11 @@ CONVERSATION_ROW = (
 LABEL_SEPARATOR = ","
 
 
-def _unread_count(user) -> Coalesce:
-    """Inbound messages newer than what `user` has read of the conversation (all of them if never opened)."""
+def _unread_count(user) -> Coalesce | Value:
+    """Inbound messages newer than what `user` has read of the conversation (all of them if never opened).
+    Read-only roles keep no read markers, so nothing is unread for them."""
+    if not can_reply(user):
+        return Value(0, output_field=IntegerField())
     # Nested inside the message subquery below, so the conversation is two levels out.
     reads = ConversationRead.objects.filter(conversation=OuterRef(OuterRef("pk")), user=user).values(
         "last_read_at"

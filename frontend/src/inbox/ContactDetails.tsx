@@ -124,7 +124,7 @@ export function ContactDetails({
       {convs === null ? (
         <p className="muted small">Loading…</p>
       ) : others.length === 0 ? (
-        <p className="muted small">No other conversations.</p>
+        contact.conversations_count <= convs.length && <p className="muted small">No other conversations.</p>
       ) : (
         <ul className="other-convs">
           {others.map((c) => (
