@@ -22,7 +22,8 @@ VENV_STAMP := $(VENV)/.installed
 HOST       ?= 127.0.0.1
 PORT       ?= 8000
 
-# Environment for `make run`: local, SQLite unless DATABASE_URL is already set, no Redis needed.
+# Environment for `make run`, `make migrate` and `make seed`: local, SQLite unless DATABASE_URL is
+# already set, no Redis needed; DEBUG, so the development secrets are accepted.
 RUN_ENV = DEBUG="$${DEBUG:-1}" \
           PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"
 
@@ -93,10 +94,10 @@ endif
 # --------------------------------------------------------------------------------- django
 migrate: venv
 	@mkdir -p var
-	$(VENV_PY) manage.py migrate --noinput
+	$(RUN_ENV) $(VENV_PY) manage.py migrate --noinput
 
 seed: migrate
-	$(VENV_PY) manage.py seed_demo
+	$(RUN_ENV) $(VENV_PY) manage.py seed_demo
 
 run: venv frontend
 	@mkdir -p var

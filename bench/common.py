@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import platform
+import secrets
 import shutil
 import signal
 import socket
@@ -22,14 +23,19 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 import httpx
 import psycopg
+from cryptography.fernet import Fernet
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(os.environ.get("HERON_BENCH_LOG_DIR", ROOT / "var" / "bench"))
 # The bench's own table for the baseline endpoint (see bench/baseline_asgi.py).
 BASELINE_TABLE = "bench_baseline"
-# Servers and the load generator share it: the simulator channel signs webhooks with it.
-SECRET_KEY = os.environ.get("SECRET_KEY", "heron-bench-secret-key-not-for-production")
+# Heron refuses its development secrets outside DEBUG: each run makes its own, in the environment so
+# that every process it starts shares them (the load generator signs simulator webhooks with SECRET_KEY).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", Fernet.generate_key().decode())
+os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "heron-bench:" + secrets.token_urlsafe(32))
+SECRET_KEY = os.environ["SECRET_KEY"]
 
 
 class BenchError(RuntimeError):
@@ -86,7 +92,6 @@ def child_env(database_url: str, **overrides: str) -> dict[str, str]:
         HERON_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
         HERON_VAR_DIR=str(LOG_DIR / "var"),
-        SECRET_KEY=SECRET_KEY,
     )
     env.update(overrides)
     return env

@@ -49,7 +49,6 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
 from bench.common import (  # noqa: E402
-    SECRET_KEY,
     BenchError,
     Poster,
     add_common_arguments,
@@ -239,7 +238,7 @@ def check_auth_enforced(base_url: str, mail: Email) -> None:
 def setup_django(db_url: str, redis_url: str, secret: str) -> None:
     os.environ.update(
         DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE="config.settings", ALLOWED_HOSTS="testserver,127.0.0.1",
-        SECRET_KEY=SECRET_KEY, LOG_LEVEL="WARNING", HERON_LOG_LEVEL="WARNING", CELERY_TASK_ALWAYS_EAGER="1",
+        LOG_LEVEL="WARNING", HERON_LOG_LEVEL="WARNING", CELERY_TASK_ALWAYS_EAGER="1",
         REDIS_URL=redis_url, ANYMAIL_WEBHOOK_SECRET=secret,
     )
     import django

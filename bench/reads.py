@@ -42,7 +42,6 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
 from bench.common import (  # noqa: E402
-    SECRET_KEY,
     BenchError,
     Server,
     drop_database,
@@ -85,7 +84,7 @@ ENDPOINTS = ["inbox list", "contact timeline", "conversation messages"]
 def setup_django(db_url: str) -> None:
     os.environ.update(
         DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE="config.settings", ALLOWED_HOSTS="testserver,127.0.0.1",
-        SECRET_KEY=SECRET_KEY, LOG_LEVEL="WARNING", HERON_LOG_LEVEL="WARNING", CELERY_TASK_ALWAYS_EAGER="1",
+        LOG_LEVEL="WARNING", HERON_LOG_LEVEL="WARNING", CELERY_TASK_ALWAYS_EAGER="1",
     )
     os.environ.pop("REDIS_URL", None)  # nothing is published here; keep this process off Redis
     import django

@@ -3,7 +3,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import task_postrun, worker_init
+from celery.signals import beat_init, task_postrun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -26,6 +26,15 @@ app.conf.beat_schedule = {
         "schedule": float(os.environ.get("GOOGLE_REVIEWS_POLL_SECONDS", "600")),
     },
 }
+
+
+@worker_init.connect
+@beat_init.connect
+def refuse_unsafe_settings(**kwargs) -> None:
+    """A worker or beat refuses to start with the development secrets outside DEBUG (config/checks.py)."""
+    from config.checks import refuse_unsafe_start
+
+    refuse_unsafe_start()
 
 
 @task_postrun.connect

@@ -20,11 +20,18 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "heron-insecure-development-key-change-me")
+# Values from the source so `make run` needs no setup; outside DEBUG, Heron refuses to start with them
+# (config/checks.py). An empty variable counts as unset.
+DEVELOPMENT_SECRETS = {
+    "SECRET_KEY": "heron-insecure-development-key-change-me",
+    "ANYMAIL_WEBHOOK_SECRET": "heron:heron-dev-webhook-secret",
+}
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRETS["SECRET_KEY"]
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
-# A Fernet key (urlsafe base64, 32 bytes); derived from SECRET_KEY when unset so dev needs no setup.
+# Fernet keys for inbox credentials, comma-separated, newest first (inbox/credential_keys.py); under
+# DEBUG only, one derived from SECRET_KEY when unset.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 
 INSTALLED_APPS = [
@@ -228,7 +235,7 @@ HERON = {
     "WORKER_NICE": int(os.environ.get("HERON_WORKER_NICE", "0")),
 }
 
-ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "heron:heron-dev-webhook-secret")}
+ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET") or DEVELOPMENT_SECRETS["ANYMAIL_WEBHOOK_SECRET"]}
 # Email (docs/email.md). Outbound: an inbox's own SMTP settings win; else MAILERS["default"] (SMTP or an ESP).
 for _name in ("MAILGUN_WEBHOOK_SIGNING_KEY", "POSTMARK_SERVER_TOKEN", "MAILGUN_API_KEY", "SENDGRID_API_KEY",
               "BREVO_API_KEY", "RESEND_API_KEY", "SPARKPOST_API_KEY", "MANDRILL_WEBHOOK_KEY"):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class InboxConfig(AppConfig):
@@ -6,7 +7,9 @@ class InboxConfig(AppConfig):
     verbose_name = "Heron inbox"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
+        from config.checks import check_secrets
         from inbox.realtime import access
 
+        checks.register(check_secrets, checks.Tags.security)
         access.connect()

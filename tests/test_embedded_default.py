@@ -46,7 +46,10 @@ print(json.dumps({
 
 
 def run(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {name: value for name, value in os.environ.items() if name not in ("DATABASE_URL", "REDIS_URL")}
+    # Nothing of the test run's own (tests/settings.py): the development secrets, as `make run` has them.
+    unset = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "FIELD_ENCRYPTION_KEY",
+             "ANYMAIL_WEBHOOK_SECRET")
+    env = {name: value for name, value in os.environ.items() if name not in unset}
     env.update(HERON_VAR_DIR=str(tmp_path), DEBUG="1", ALLOWED_HOSTS="testserver", LOG_LEVEL="WARNING")
     result = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,10 +1,9 @@
-import base64
-import hashlib
 import json
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
+from cryptography.fernet import InvalidToken
 from django.db import models
+
+from inbox.credential_keys import credential_fernet
 
 
 class Channel(models.TextChoices):
@@ -16,13 +15,6 @@ class Channel(models.TextChoices):
     SIMULATOR = "simulator"
 
 
-def _fernet() -> Fernet:
-    key = settings.FIELD_ENCRYPTION_KEY
-    if not key:
-        key = base64.urlsafe_b64encode(hashlib.sha256(settings.SECRET_KEY.encode()).digest()).decode()
-    return Fernet(key)
-
-
 class Inbox(models.Model):
     """One configured channel endpoint: a Twilio number, an email address, a Google agent."""
 
@@ -31,7 +23,7 @@ class Inbox(models.Model):
     # The address customers write to: E.164 number, email address, Google agent id...
     address = models.CharField(max_length=320)
     team = models.ForeignKey("inbox.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="inboxes")
-    # Fernet-encrypted JSON; read and write through `credentials`.
+    # Fernet-encrypted JSON (inbox/credential_keys.py); read and write through `credentials`.
     encrypted_credentials = models.BinaryField(default=b"", editable=False)
     settings = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -53,7 +45,7 @@ class Inbox(models.Model):
         decrypted = self.__dict__.get("_decrypted_credentials")
         if decrypted is None or decrypted[0] != token:
             try:
-                decrypted = (token, json.loads(_fernet().decrypt(token)))
+                decrypted = (token, json.loads(credential_fernet().decrypt(token)))
             except InvalidToken:
                 decrypted = (token, {})
             self.__dict__["_decrypted_credentials"] = decrypted
@@ -61,4 +53,4 @@ class Inbox(models.Model):
 
     @credentials.setter
     def credentials(self, value: dict) -> None:
-        self.encrypted_credentials = _fernet().encrypt(json.dumps(value).encode())
+        self.encrypted_credentials = credential_fernet().encrypt(json.dumps(value).encode())

@@ -30,11 +30,15 @@ def test_database_url() -> str:
 
 
 def child_env(**overrides: str) -> dict[str, str]:
+    """Production's settings module with this process's secrets (tests/settings.py), on its database."""
     env = dict(os.environ)
     env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=test_database_url(),
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         SECRET_KEY=settings.SECRET_KEY,
+        FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY,
+        ANYMAIL_WEBHOOK_SECRET=settings.ANYMAIL["WEBHOOK_SECRET"],
         PYTHONUNBUFFERED="1",
     )
     env.update(overrides)
