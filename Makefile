@@ -106,7 +106,7 @@ run: venv frontend
 	@echo
 	@echo "  Heron is starting at  http://$(HOST):$(PORT)/   (Ctrl-C to stop)"
 	@echo
-	$(RUN_ENV) $(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers
 
 # ---------------------------------------------------------------------------------- tests
 test: check-python

@@ -6,9 +6,11 @@ run inline. Production sets both (see README, "Production").
 
 import os
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HERON_VAR_DIR", BASE_DIR / "var"))
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by Heron itself
     "anymail",
     "axes",
     "channels",
@@ -58,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,6 +82,33 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("HERON_SIGN_IN_COOLOFF_
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "inbox.api.views.sign_in_locked_out"
+AXES_CLIENT_IP_CALLABLE = "config.proxies.client_ip"  # X-Forwarded-For only from HERON_TRUSTED_PROXIES
+
+# Browser security (docs/security.md). Behind a TLS-terminating proxy, PUBLIC_BASE_URL is https and
+# the proxy, listed in HERON_TRUSTED_PROXIES, sets X-Forwarded-For and X-Forwarded-Proto.
+_HTTPS = PUBLIC_BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("HERON_HSTS_SECONDS", str(365 * 24 * 3600) if _HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HERON_HSTS_INCLUDE_SUBDOMAINS", False)
+# Proxies (IPs or CIDRs) whose X-Forwarded-* headers count (config/proxies.py); none: the peer is the client.
+HERON_TRUSTED_PROXIES = [
+    ip_network(p.strip(), strict=False) for p in os.environ.get("HERON_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+if HERON_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    # A nonce for the inline style of a page Heron does not write (Swagger UI's).
+    "style-src": [CSP.SELF, CSP.NONCE],
+    # An email's remote images, once an agent asks for them (they are sanitized away until then);
+    # blob: for the composer's previews of attached images.
+    "img-src": [CSP.SELF, "data:", "blob:", "https:", "http:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 ROOT_URLCONF = "config.urls"
 # Providers POST to exact URLs; a redirect would break their signatures.
@@ -94,6 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -159,8 +191,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # config/celery.py hands the connection back to the pool after each task.
 CELERY_DB_REUSE_MAX = 1000
 
+# Checked wherever a password is set: create_agent (the command, seed_demo), the admin's forms.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -196,6 +232,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Omnichannel support inbox: contacts, conversations, messages, timeline, events.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files, never a CDN; no online validator badge.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
         "ConversationStatusEnum": "inbox.models.conversations.Status",
         "DeliveryStatusEnum": "inbox.models.messages.DeliveryStatus",

@@ -12,6 +12,7 @@ import uuid
 import httpx
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from channels_adapters.base import InboundMessage, SenderIdentity
@@ -112,7 +113,9 @@ def post_simulator_webhook(base_url: str, path: str, payload: dict, *, signature
 
 @pytest.fixture(scope="session")
 def live_server_process(django_db_setup, django_db_blocker):
-    """One uvicorn process on the test database for the session (tasks inline in it)."""
+    """One uvicorn process on the test database for the session (tasks inline in it), serving the
+    admin's and the API docs' static files as production does after collectstatic."""
+    call_command("collectstatic", "--noinput", verbosity=0)
     server = Server(CELERY_TASK_ALWAYS_EAGER="1", SIMULATOR_DELIVERY_CALLBACKS="1", HERON_FAKE_PROVIDERS="1")
     yield server
     server.stop()

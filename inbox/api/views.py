@@ -11,6 +11,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -75,6 +76,9 @@ def csrf(request):
 @api_view(["POST"])
 @permission_classes([AllowAny])
 def login_view(request):
+    # DRF checks CSRF only for a session already signed in: a sign-in form posted by another site would
+    # sign the browser in to the attacker's account (login CSRF). 403 "CSRF Failed: ..." instead.
+    SessionAuthentication().enforce_csrf(request)
     data = LoginSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     # Django's request, not DRF's wrapper: django-axes marks a locked-out request for its middleware on it.

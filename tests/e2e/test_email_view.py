@@ -28,19 +28,19 @@ def receive_email(server, raw: bytes) -> Message:
     return Message.objects.order_by("-id").first()
 
 
-def email_with_inline_logo() -> bytes:
+def email_with_inline_logo(remote_image: str = "https://tracker.example/pixel.gif") -> bytes:
     raw = mime(subject="Broken lamp", text="The lamp arrived broken, see the photo.",
                html='<p>The lamp arrived broken.</p><p><img src="cid:logo" alt="inline logo"></p>'
-                    '<p><img src="https://tracker.example/pixel.gif" alt="remote pixel"></p>')
+                    f'<p><img src="{remote_image}" alt="remote pixel"></p>')
     msg = message_from_bytes(raw, policy=policy.default)
     msg.get_body(("html",)).add_related(png(24, 16), "image", "png", cid="<logo>", filename="logo.png")
     return msg.as_bytes()
 
 
-def inline_image_width(page: Page) -> int:
-    """naturalWidth of the cid image inside the sandboxed iframe, once it finished loading (0: broken)."""
+def inline_image_width(page: Page, alt: str = "inline logo") -> int:
+    """naturalWidth of an image inside the sandboxed iframe, once it finished loading (0: broken)."""
     frame = page.get_by_test_id("email-html").element_handle().content_frame()
-    image = frame.locator('img[alt="inline logo"]')
+    image = frame.locator(f'img[alt="{alt}"]')
     image.wait_for(state="attached")
     frame.wait_for_function("img => img.complete", arg=image.element_handle())
     return image.evaluate("img => img.naturalWidth")

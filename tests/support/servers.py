@@ -71,10 +71,10 @@ class Server(Process):
     def __init__(self, **env_overrides: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = child_env(PUBLIC_BASE_URL=self.url, ALLOWED_HOSTS="127.0.0.1,localhost", **env_overrides)
+        env = child_env(**{"PUBLIC_BASE_URL": self.url, "ALLOWED_HOSTS": "127.0.0.1,localhost", **env_overrides})
         super().__init__(
             [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning"],
+             "--port", str(self.port), "--log-level", "warning", "--no-proxy-headers"],
             env, f"server-{self.port}",
         )
         self._wait_ready()

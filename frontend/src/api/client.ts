@@ -142,7 +142,11 @@ export function conversationsUrl(f: ConversationFilter): string {
 
 export const api = {
   csrf: () => request<void>("GET", `${API}/auth/csrf/`),
-  login: (email: string, password: string) => request<Me>("POST", `${API}/auth/login/`, { email, password }),
+  /** Signing in needs the CSRF cookie (login CSRF): fetched first when the browser has none. */
+  login: async (email: string, password: string) => {
+    if (!getCookie("csrftoken")) await api.csrf();
+    return request<Me>("POST", `${API}/auth/login/`, { email, password });
+  },
   logout: () => request<void>("POST", `${API}/auth/logout/`),
   me: () => request<Me>("GET", `${API}/me/`),
 
