@@ -1,7 +1,6 @@
 """What every adapter shares: keeping and processing a verified webhook, reading a JSON body strictly,
 and downloading a customer's media file from the provider's storage."""
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,6 +13,7 @@ from django.utils.encoding import escape_uri_path, iri_to_uri
 from django.utils.http import parse_header_parameters
 
 from channels_adapters.base import PermanentSendError, TransientSendError
+from config import json_input
 from inbox.inbox_cache import forget_inboxes
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.raw_events import (
@@ -178,9 +178,9 @@ def forbidden(reason: str) -> JsonResponse:
 def json_object(body: bytes) -> dict:
     """A webhook body that must be a JSON object; anything else is a BadPayload."""
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadPayload(f"Body is not JSON: {exc}") from exc
+        payload = json_input.loads(body)
+    except json_input.JSONInputError as exc:
+        raise BadPayload(str(exc)) from exc
     if not isinstance(payload, dict):
         raise BadPayload("Body must be a JSON object")
     if b"\\u0000" in body:

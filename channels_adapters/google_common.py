@@ -19,6 +19,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
 from channels_adapters.base import PermanentSendError, TransientSendError
+from config import json_input
 
 SCOPE_BUSINESS_MESSAGES = "https://www.googleapis.com/auth/businessmessages"
 SCOPE_BUSINESS_MANAGE = "https://www.googleapis.com/auth/business.manage"
@@ -41,8 +42,8 @@ def service_account_info(credentials: dict) -> dict:
     info = credentials.get("service_account_info")
     if isinstance(info, str) and info.strip():
         try:
-            info = json.loads(info)
-        except json.JSONDecodeError as exc:
+            info = json_input.loads(info)
+        except json_input.JSONInputError as exc:
             raise PermanentSendError("The inbox's service_account_info is not valid JSON.") from exc
     if not isinstance(info, dict) or not info.get("private_key") or not info.get("client_email"):
         raise PermanentSendError(

@@ -15,6 +15,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from config.request_limits import BodyLimit  # noqa: E402
 from config.webhook_fast_path import WebhookFastPath  # noqa: E402
 from inbox.realtime.auth import TokenOrSessionAuth  # noqa: E402
 from inbox.realtime.consumers import InboxConsumer  # noqa: E402
@@ -26,7 +27,7 @@ if settings.EMBEDDED_SCHEDULER:
 
 application = ProtocolTypeRouter(
     {
-        "http": (
+        "http": BodyLimit(
             WebhookFastPath(django_asgi_app, threads=settings.HERON["WEBHOOK_THREADS"])
             if settings.HERON["WEBHOOK_FAST_PATH"] else django_asgi_app
         ),

@@ -223,6 +223,12 @@ REST_FRAMEWORK = {
         "inbox.api.authentication.HeronTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's three, with JSON read under Heron's rule (config/json_input.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "inbox.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "inbox.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "inbox.api.pagination.NewestFirst",

@@ -22,6 +22,7 @@ from django.http import HttpRequest, JsonResponse
 
 from channels_adapters.email.parse import find_inbox, message_id_header, parse_email, parse_mime
 from channels_adapters.email.threading import normalize_message_id
+from config import json_input
 from inbox import plain_writes
 from inbox.inbox_cache import forget_inboxes
 from inbox.models import Inbox, Message, RawInboundEvent
@@ -183,8 +184,12 @@ class _UnreadablePayload(BadPayload):
     pass
 
 
+FORM_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
 class RefusingUnreadablePayloads:
-    """Mixed into each anymail webhook view (urls.py): what its `parse_events` cannot read is kept and refused."""
+    """Mixed into each anymail webhook view (urls.py): JSON nested too deep is refused before anymail
+    reads it (config/json_input.py), and what its `parse_events` cannot read is kept and refused."""
 
     def parse_events(self, request):
         try:
@@ -200,6 +205,11 @@ class RefusingUnreadablePayloads:
 
     def post(self, request, *args, **kwargs):
         request.body  # noqa: B018 - read now: a multipart stream, once parsed, cannot be kept verbatim
+        if request.content_type not in FORM_CONTENT_TYPES:  # JSON, which some validators parse too
+            try:
+                json_input.check_depth(request.body)
+            except json_input.JSONTooDeep as exc:
+                return JsonResponse({"detail": str(exc)}, status=400)
         try:
             return super().post(request, *args, **kwargs)
         except _UnreadablePayload as exc:

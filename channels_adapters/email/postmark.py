@@ -12,7 +12,6 @@ before. `tests/test_webhook_fast_path.py` checks that both ways keep the same ro
 
 from __future__ import annotations
 
-import json
 from email.utils import unquote
 
 from anymail.exceptions import AnymailWebhookValidationFailure
@@ -23,6 +22,7 @@ from channels_adapters.common import LoopAccept, LoopRequest, accept_on_loop_for
 from channels_adapters.email import threading as th
 from channels_adapters.email.inbound import email_raw_event, esp_extra
 from channels_adapters.email.parse import top_level_header
+from config import json_input
 from inbox.inbox_cache import kept_inboxes_by_address
 from inbox.models import RawInboundEvent
 
@@ -33,7 +33,7 @@ def _kept_event(request: LoopRequest) -> RawInboundEvent | None:
         view.run_validators(request)
     except AnymailWebhookValidationFailure:
         return None  # anymail's view refuses it (400) and logs why
-    payload = json.loads(request.body.decode("utf-8"))
+    payload = json_input.loads(request.body.decode("utf-8"))  # as anymail reads it
     raw_email = payload.get("RawEmail") if isinstance(payload, dict) else None
     if not isinstance(raw_email, str) or payload.get("RecordType", "Inbound") != "Inbound":
         return None

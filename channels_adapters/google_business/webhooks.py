@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from datetime import timedelta
 
 from django.http import HttpResponse, JsonResponse
@@ -24,6 +23,7 @@ from channels_adapters.base import InboundMessage
 from channels_adapters.common import UnknownMessage, forbidden, store_and_process
 from channels_adapters.google_business import SIGNATURE_HEADER, parse
 from channels_adapters.google_business.signing import is_valid
+from config import json_input
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import record_inbound
@@ -40,8 +40,8 @@ OUR_MESSAGE_ID_PREFIX = "heron-"
 
 def _json(body: bytes) -> dict | None:
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        payload = json_input.loads(body)
+    except json_input.JSONInputError:
         return None
     return payload if isinstance(payload, dict) else None
 

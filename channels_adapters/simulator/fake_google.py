@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 import threading
 
@@ -25,6 +24,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config import json_input
 from inbox.models import Inbox
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -46,7 +46,7 @@ def _signed_by_an_inbox(assertion: str) -> bool:
     """The JWT's signature checks out with the key of the service account it names."""
     try:
         header, claims, signature = assertion.split(".")
-        issuer = json.loads(_b64url(claims)).get("iss", "")
+        issuer = json_input.loads(_b64url(claims)).get("iss", "")
         signature_bytes = _b64url(signature)
     except (ValueError, binascii.Error, UnicodeDecodeError, AttributeError):
         return False
@@ -81,7 +81,7 @@ def send_message(request, conversation_id: str):
     if not auth.startswith("Bearer ") or auth[7:] not in _issued_tokens:
         return _error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
     try:
-        body = json.loads(request.body)
+        body = json_input.loads(request.body)
         message_id = str(body["messageId"])
     except (ValueError, KeyError, TypeError):
         return _error(400, "INVALID_ARGUMENT", "messageId is required.")

@@ -24,9 +24,10 @@ from inbox.services.raw_events import BadPayload, is_deferred, raw_event_for, re
 
 def _inbox_for(body: bytes, *, fresh: bool) -> tuple[Inbox | None, HttpResponse | None]:
     try:
-        inbox = next(iter(inboxes_at("simulator", parse.inbox_address(body), fresh=fresh)), None)
-    except BadPayload:
-        inbox = None
+        address = parse.inbox_address(body)
+    except BadPayload as exc:  # not JSON, too deep, no "inbox"
+        return None, JsonResponse({"detail": str(exc)}, status=400)
+    inbox = next(iter(inboxes_at("simulator", address, fresh=fresh)), None)
     if inbox is None:
         return None, JsonResponse({"detail": "'inbox' must name a simulator inbox address."}, status=400)
     return inbox, None

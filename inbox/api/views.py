@@ -14,7 +14,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -215,8 +214,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     @extend_schema(request={"application/json": s.NewMessageSerializer, "multipart/form-data": s.NewMessageSerializer},
                    responses=s.MessageSerializer)
-    @action(detail=True, methods=["get", "post"], pagination_class=NewestFirst,
-            parser_classes=[JSONParser, MultiPartParser, FormParser])
+    @action(detail=True, methods=["get", "post"], pagination_class=NewestFirst)
     def messages(self, request, pk=None):
         if request.method == "GET":
             page = self.paginate_queryset(selectors.message_list(selectors.conversation_messages(request.user, pk)))

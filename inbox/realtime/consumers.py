@@ -10,6 +10,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
 
+from config import json_input
+from config.request_limits import FRAME_MAX_CHARS
 from inbox.models import Conversation, Event
 from inbox.realtime.auth import user_for_token
 from inbox.realtime.groups import groups_for, groups_for_user, user_group
@@ -93,13 +95,20 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         return self._access_for(user) if user.is_authenticated else Access(user=None)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        """A frame that is not JSON text gets an error frame; the socket stays open."""
-        try:
-            content = await self.decode_json(text_data) if text_data is not None else None
-        except ValueError:
-            content = None
+        """A frame that is not JSON text (read as config/json_input.py reads it), or is too large, gets
+        an error frame; the socket stays open."""
+        content, detail = None, "Frames must be JSON text"
+        if text_data is not None and len(text_data) > FRAME_MAX_CHARS:
+            detail = f"Frames must be at most {FRAME_MAX_CHARS} characters"
+        elif text_data is not None:
+            try:
+                content = json_input.loads(text_data)
+            except json_input.JSONTooDeep as exc:
+                detail = str(exc)
+            except json_input.JSONInputError:
+                pass
         if content is None:
-            await self.send_json({"type": "error", "detail": "Frames must be JSON text"})
+            await self.send_json({"type": "error", "detail": detail})
             return
         await self.receive_json(content)
 
