@@ -310,12 +310,10 @@ class Server(_Process):
 
 class Worker(_Process):
     """A Celery worker on Redis, as production runs one beside the ASGI processes: started as a
-    service manager starts it, leading a session of its own, at niceness `nice` (HERON_WORKER_NICE)."""
+    service manager starts it, leading a session of its own."""
 
-    def __init__(self, database_url: str, redis_url: str, *, name: str, concurrency: int, public_url: str,
-                 nice: int = 0):
-        env = child_env(database_url, REDIS_URL=redis_url, PUBLIC_BASE_URL=public_url,
-                        CELERY_TASK_ALWAYS_EAGER="0", HERON_WORKER_NICE=str(nice))
+    def __init__(self, database_url: str, redis_url: str, *, name: str, concurrency: int, public_url: str):
+        env = child_env(database_url, REDIS_URL=redis_url, PUBLIC_BASE_URL=public_url, CELERY_TASK_ALWAYS_EAGER="0")
         super().__init__(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
              f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
@@ -357,30 +355,18 @@ def wait_until_recorded(db_url: str, inbox_id: int, expected: int, timeout: floa
     raise BenchError(f"the worker did not record {expected} webhooks within {timeout} s")
 
 
-# The worker's CPU niceness on a machine it shares with the ASGI processes (README, Production:
-# HERON_WORKER_NICE).
-WORKER_NICE = 19
-
-
-def add_worker_nice_argument(parser) -> None:
-    parser.add_argument("--worker-nice", type=int, default=WORKER_NICE,
-                        help="the worker's CPU niceness, and its PostgreSQL backends' (README: taking webhooks "
-                             "comes first on a shared machine)")
-
-
 def add_production_arguments(parser) -> None:
     """How the throughput benchmarks run Heron: uvicorn processes taking webhooks, a Celery worker
     recording them (README, Production)."""
     parser.add_argument("--uvicorn-workers", type=int, default=2,
                         help="uvicorn processes serving Heron (and the baseline), one per CPU here")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
-    add_worker_nice_argument(parser)
     parser.add_argument("--inline", action="store_true", help="record in the request (Celery eager), no worker")
 
 
 def production_mode(args) -> str:
     recording = "recorded in the request" if args.inline else (
-        f"recorded by a Celery worker (concurrency {args.worker_concurrency}, nice {args.worker_nice})")
+        f"recorded by a Celery worker (concurrency {args.worker_concurrency})")
     return f"{args.uvicorn_workers} uvicorn worker(s), {recording}"
 
 
@@ -393,7 +379,7 @@ def production_stack(database_url: str, redis_url: str, args, *, name: str, **se
             yield server, None
             return
         with Worker(database_url, redis_url, name=f"{name}-worker", concurrency=args.worker_concurrency,
-                    public_url=server.url, nice=args.worker_nice) as worker:
+                    public_url=server.url) as worker:
             yield server, worker
 
 

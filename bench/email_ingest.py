@@ -2,8 +2,7 @@
 
 Fresh database, an email inbox created through `POST /api/v1/inboxes/`, Heron as production runs
 it: uvicorn (`--uvicorn-workers 2`, one per CPU here) serving Heron's ASGI app and one Celery worker
-(`--worker-concurrency` processes, at `--worker-nice 19` as the README recommends on a shared
-machine) on Redis. The webhook is answered once anymail has validated it and the raw MIME is stored;
+(`--worker-concurrency` processes) on Redis. The webhook is answered once anymail has validated it and the raw MIME is stored;
 the worker parses, threads and records it. `--inline` records in the request instead (Celery eager).
 N multipart emails (text + HTML; every third one a reply, with In-Reply-To/References, to an email
 of the same customer that Heron has already answered 200 for) are posted to

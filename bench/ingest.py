@@ -3,8 +3,8 @@
 Fresh database, Heron as production runs it: uvicorn (`--uvicorn-workers 2`, one per CPU here)
 serving bench.baseline_asgi:app (Heron plus the baseline endpoints) and one Celery worker
 (`--worker-concurrency` processes) on Redis, channels-redis publishing every event. The worker
-shares the machine at a lower CPU priority (`--worker-nice 19`: HERON_WORKER_NICE, for the worker
-and the PostgreSQL backends serving it), as the README recommends, so taking webhooks comes first.
+shares the machine with uvicorn at the same CPU priority (docs/deploy.md says how to give taking
+webhooks the lead in production).
 The webhook is answered once stored and checked; the worker records the message
 (inbox/services/raw_events.py). The load generator keeps `--concurrency` requests in flight over
 keep-alive connections (aiohttp).

@@ -5,8 +5,7 @@ stored and checked, the worker records the message and publishes the event) on o
 with the Redis channel layer (channels-redis); `--inline` records in the request instead. The
 websockets are spread over both (half admins, half agents of the inbox's team, `Authorization:
 Token` header); every webhook goes to the first. The worker publishes every event, so each one
-crosses processes (with `--inline`, half the sockets exercise the cross-process path). The worker
-runs at `--worker-nice 19`, as the README recommends on a shared machine. Webhooks are sent
+crosses processes (with `--inline`, half the sockets exercise the cross-process path). Webhooks are sent
 open-loop at `--rate` per second for `--seconds` (a slow response never lowers the offered rate).
 Listeners run in their own processes (one per server) so their work does
 not delay the sender; times come from CLOCK_MONOTONIC, which all processes share.
@@ -38,7 +37,6 @@ from bench.common import (  # noqa: E402
     Server,
     Worker,
     add_common_arguments,
-    add_worker_nice_argument,
     busy_fraction,
     create_user,
     drop_database,
@@ -196,8 +194,7 @@ def run(args) -> dict:
     env["CELERY_TASK_ALWAYS_EAGER"] = "1" if args.inline else "0"
     servers = [Server(db_url, redis_url, name=f"realtime-{i}", **env) for i in range(2)]
     worker = None if args.inline else Worker(db_url, redis_url, name="realtime-worker",
-                                             concurrency=args.worker_concurrency, public_url=servers[0].url,
-                                             nice=args.worker_nice)
+                                             concurrency=args.worker_concurrency, public_url=servers[0].url)
     ctx = multiprocessing.get_context("spawn")
     listeners = []
     try:
@@ -276,7 +273,7 @@ def run(args) -> dict:
         "max_in_flight": args.max_in_flight,
         "cpu_ms_per_webhook": cpu_ms,
         "machine_busy": machine_busy,
-        "mode": "recorded in the request" if args.inline else f"Celery worker, concurrency {args.worker_concurrency}, nice {args.worker_nice}",
+        "mode": "recorded in the request" if args.inline else f"Celery worker, concurrency {args.worker_concurrency}",
         "messages": len(hooks),
         "db_conn_max_age": args.conn_max_age if args.conn_max_age is not None else "app default (0)",
         **main,
@@ -345,7 +342,6 @@ def parse_args(argv=None):
     parser.add_argument("--grace", type=float, default=1,
                         help="seconds to wait for strays once every expected event has arrived")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
-    add_worker_nice_argument(parser)
     parser.add_argument("--inline", action="store_true", help="record in the request (Celery eager), no worker")
     add_common_arguments(parser, DB_NAME)
     args = parser.parse_args(argv)

@@ -22,8 +22,8 @@ FRAME_MAX_CHARS = 64 * 1024
 EMAIL_WEBHOOK_PREFIX = "/anymail/"
 
 
-def body_limit(path: str, content_type: bytes) -> int | None:
-    """The most bytes a request to `path` may carry; None: no limit."""
+def body_limit(path: str, content_type: bytes) -> int:
+    """The most bytes a request to `path` may carry."""
     if path.startswith(EMAIL_WEBHOOK_PREFIX):
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     if content_type.startswith(b"multipart/form-data"):  # a reply with attachments
@@ -43,7 +43,7 @@ class BodyLimit:
             elif name == b"content-type":
                 content_type = value.lower()
         limit = body_limit(scope["path"].removeprefix(scope.get("root_path", "")), content_type)
-        if limit is None or (declared is not None and declared <= limit):
+        if declared is not None and declared <= limit:
             await self.app(scope, receive, send)  # the server never passes on more than the declared length
         elif declared is not None:
             await _refuse(send, limit)

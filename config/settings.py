@@ -275,10 +275,6 @@ HERON = {
     # meanwhile in one task (inbox/services/handoff.py): under load, fewer broker messages and
     # cheaper recording for at most this much latency; none after a quiet spell.
     "HANDOFF_INTERVAL_MS": float(os.environ.get("HERON_HANDOFF_INTERVAL_MS", "15")),
-    # A Celery worker's CPU niceness, and its PostgreSQL backends' on this machine (config/celery.py), for a
-    # machine it shares with the ASGI processes: 19 (also Linux's idle class) lets taking webhooks come
-    # first. 0 leaves it as started.
-    "WORKER_NICE": int(os.environ.get("HERON_WORKER_NICE", "0")),
 }
 
 ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET") or DEVELOPMENT_SECRETS["ANYMAIL_WEBHOOK_SECRET"]}
