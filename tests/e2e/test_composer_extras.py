@@ -73,7 +73,7 @@ def test_note_mentions_a_colleague_through_the_picker(signed_in, agent, inbox, c
     assert saved.metadata["mentions"] == [{"id": colleague.pk, "name": "Bo Berg"}]
 
     # Bo is told, and the notification opens the conversation with the mention highlighted for him.
-    bo.wait_for_function("window.__notifications.length > 0")
+    bo.wait_for_function("() => window.__notifications.length > 0")
     shown = bo.evaluate("window.__notifications.map(n => ({title: n.title, body: n.options.body}))")
     assert shown == [{"title": "Ana Agent mentioned you", "body": "Alice Customer: Refund approved, @Bo Berg please ship the replacement."}], shown
     bo.evaluate("window.__notifications[0].onclick()")

@@ -73,7 +73,7 @@ def test_desktop_notification_for_a_new_message_assigned_to_me(signed_in, agent,
     expect(page.get_by_test_id("notifications-toggle")).to_have_attribute("aria-pressed", "true")
 
     customer(inbox, "Any news about my order?")
-    page.wait_for_function("window.__notifications.length > 0")
+    page.wait_for_function("() => window.__notifications.length > 0")
     shown = page.evaluate("window.__notifications.map(n => ({title: n.title, body: n.options.body}))")
     assert shown == [{"title": "New message from Alice Customer", "body": "Any news about my order?"}], shown
 
