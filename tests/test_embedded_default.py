@@ -35,7 +35,13 @@ for subject in ("Broken zipper", "Re: Broken zipper"):
     ingest_mime(email_inbox, mime(sender="Bo <bo@example.org>", to=email_inbox.address, subject=subject),
                 url="/test", extra={})
 threads = set(Message.objects.filter(identity__value="bo@example.org").values_list("conversation_id", flat=True))
+# Maria wrote to Support and to Sales: a conversation per team; Sales's agent lists only theirs.
+maria = Message.objects.filter(identity__value="maria.lopez").values_list("conversation__team__name", flat=True)
+sol = Client()
+sol.force_login(get_user_model().objects.get(email="sol@heron.local"))
 print(json.dumps({
+    "maria_teams": sorted(set(maria)),
+    "sales_list": [c["contact"]["name"] for c in sol.get("/api/v1/conversations/").json()["results"]],
     "email_threads": len(threads),
     "list": listed.status_code, "timeline": timeline.status_code,
     "labels": [c["labels"] for c in listed.json()["results"] if c["id"] == conversation.pk],
@@ -66,5 +72,6 @@ def test_the_demo_sets_up_and_reads_on_sqlite(tmp_path):
     assert (read["list"], read["timeline"]) == (200, 200)
     assert read["labels"] == [["billing", "vip"]]
     assert read["email_threads"] == 1
+    assert read["maria_teams"] == ["Sales", "Support"] and read["sales_list"] == ["Maria Lopez"]
     # The demo's customers write more than once: the open-conversation pick ran on SQLite.
     assert read["customers_with_several_messages"] >= 1

@@ -21,6 +21,8 @@ CUSTOMERS = [
     ("sam.chen", "Sam Chen", ["Can I change the delivery address for order #1077?"]),
     ("priya.n", "Priya N.", ["Do you ship to Canada?", "And how long does it take?"]),
 ]
+# Maria also writes to Sales: one contact, a conversation per team, each team reading only its own.
+SALES_CUSTOMERS = [("maria.lopez", "Maria Lopez", ["Do you offer a discount on a second order?"])]
 
 
 class Command(BaseCommand):
@@ -29,14 +31,19 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             support = Team.objects.get_or_create(name="Support")[0]
-            Team.objects.get_or_create(name="Sales")
+            sales = Team.objects.get_or_create(name="Sales")[0]
             create_agent("admin@heron.local", role=Role.ADMIN, password=DEMO_PASSWORD, name="Ada Admin",
                          teams=["Support"])
             create_agent("ana@heron.local", role=Role.AGENT, password=DEMO_PASSWORD, name="Ana Agent",
                          teams=["Support"])
+            create_agent("sol@heron.local", role=Role.AGENT, password=DEMO_PASSWORD, name="Sol Sales",
+                         teams=["Sales"])
             create_agent("mia@heron.local", role=Role.MARKETER, password=DEMO_PASSWORD, name="Mia Marketer")
             inbox, created = Inbox.objects.get_or_create(
                 channel="simulator", address="demo", defaults={"name": "Demo (simulator)", "team": support}
+            )
+            sales_inbox, _ = Inbox.objects.get_or_create(
+                channel="simulator", address="sales", defaults={"name": "Sales (simulator)", "team": sales}
             )
             for name, color in [("billing", "#2563eb"), ("shipping", "#16a34a"), ("vip", "#db2777")]:
                 Label.objects.get_or_create(name=name, defaults={"color": color})
@@ -46,13 +53,14 @@ class Command(BaseCommand):
             ]:
                 CannedResponse.objects.get_or_create(shortcut=shortcut, defaults={"text": text})
         if created:
-            for handle, name, texts in CUSTOMERS:
-                for text in texts:
-                    record_inbound(InboundMessage(
-                        channel="simulator", inbox_id=inbox.pk,
-                        sender=SenderIdentity(kind="simulator", value=handle, display_name=name),
-                        external_id=f"DEMO{uuid.uuid4().hex}", text=text,
-                    ))
+            for to, customers in ((inbox, CUSTOMERS), (sales_inbox, SALES_CUSTOMERS)):
+                for handle, name, texts in customers:
+                    for text in texts:
+                        record_inbound(InboundMessage(
+                            channel="simulator", inbox_id=to.pk,
+                            sender=SenderIdentity(kind="simulator", value=handle, display_name=name),
+                            external_id=f"DEMO{uuid.uuid4().hex}", text=text,
+                        ))
         seed_sms_inbox()
         seed_voice_inbox()
         from channels_adapters.google_business import demo as google_demo  # the real GBM parse path
@@ -62,7 +70,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             "\n  Heron demo is ready.\n"
             f"  Sign in as admin:    admin@heron.local / {DEMO_PASSWORD}\n"
-            f"  (agent: ana@heron.local, marketer: mia@heron.local, same password)\n"
+            f"  (agents: ana@heron.local of Support, sol@heron.local of Sales; marketer: mia@heron.local;\n"
+            "  same password)\n"
         ))
 
 
