@@ -1,6 +1,6 @@
 import { type DragEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { api, errorText } from "../api/client";
-import type { Agent, CannedResponse, Channel, Conversation, Me, Message, ReplyOption, ReplyOptions } from "../api/types";
+import type { Agent, CannedResponse, Channel, Conversation, Me, Message, ReplyOptions } from "../api/types";
 import { inboxStore, onLiveEvents, sendPresence, useInbox } from "../live";
 import { onCommand } from "../ui/commands";
 import { channelLabel, fileSize } from "../ui/format";
@@ -8,19 +8,7 @@ import { Icon } from "../ui/icons";
 import { sendMessage } from "./actions";
 import { CollisionWarning } from "./CollisionWarning";
 import { MAX_FILES, MAX_FILE_BYTES, SMS_MAX_TOTAL_BYTES, addFiles, attachmentProblem, multipartBody } from "./attachments";
-import {
-  ccAddresses,
-  collidingReplies,
-  defaultChannel,
-  defaultSubject,
-  formatRecipient,
-  optOutReason,
-  replyChannels,
-  replyOption,
-  replyOptionsStale,
-  selectedChannel,
-  unavailableReason,
-} from "./composer-logic";
+import { ccAddresses, collidingReplies, defaultSubject, formatRecipient, replyOptionsStale, replyTarget } from "./composer-logic";
 import { activeMentionQuery, insertMention, matchAgents, mentionIdsInText, type MentionRef } from "./mentions";
 import { useMeta } from "./meta";
 import { cannedMatches, pickerKey } from "./picker";
@@ -30,7 +18,6 @@ import { SuggestionList, optionId } from "./SuggestionList";
 type Mode = "reply" | "note";
 
 export function Composer({ me, conversation }: { me: Me; conversation: Conversation }) {
-  const contact = useInbox((s) => (s.contact && s.contact.id === conversation.contact.id ? s.contact : null));
   const timeline = useInbox((s) => s.timeline.messages);
   const canned = useMeta((m) => m.canned);
   const agents = useMeta((m) => m.agents);
@@ -40,8 +27,10 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
   const [subject, setSubject] = useState<string | null>(null);
   const [cc, setCc] = useState("");
   const [chosen, setChosen] = useState<Channel | null>(null);
-  /** The server's reply options (null until the first answer; the local guess is used meanwhile). */
+  /** The server's reply options, the only word on where replies can go: null until its first answer. */
   const [replyOpts, setReplyOpts] = useState<ReplyOptions | null>(null);
+  /** Why the first answer could not be had (a later failure keeps the answer we have). */
+  const [replyOptsError, setReplyOptsError] = useState<string | null>(null);
   const [replyOptsVersion, setReplyOptsVersion] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
@@ -65,10 +54,12 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
     const ctl = new AbortController();
     api.replyOptions(conversation.id, ctl.signal).then(
       (opts) => {
-        if (!ctl.signal.aborted) setReplyOpts(opts);
+        if (ctl.signal.aborted) return;
+        setReplyOpts(opts);
+        setReplyOptsError(null);
       },
-      () => {
-        /* keep what we had (or the local guess); the send itself still validates */
+      (e) => {
+        if (!ctl.signal.aborted) setReplyOptsError(errorText(e)); // shown only while there is no answer yet
       },
     );
     return () => ctl.abort();
@@ -81,22 +72,18 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
     [conversation.id, contactId],
   );
 
-  const guessed = useMemo(() => replyChannels(contact, conversation), [contact, conversation]);
-  const options: ReplyOption[] = useMemo(
-    () => replyOpts?.options ?? guessed.map((c) => ({ channel: c, available: true, reason: "", to: "", inbox: null })),
-    [replyOpts, guessed],
-  );
-  const channel: Channel = replyOpts
-    ? selectedChannel(replyOpts, chosen)
-    : chosen && guessed.includes(chosen)
-      ? chosen
-      : defaultChannel(guessed, timeline, conversation);
-  const blocked = mode === "reply" ? (replyOpts ? unavailableReason(replyOpts, channel) : optOutReason(contact, channel)) : null;
-  const recipient = replyOpts ? (replyOption(replyOpts, channel)?.to ?? "") : "";
-  const isEmail = mode === "reply" && channel === "email";
+  const target = replyTarget(replyOpts, replyOptsError, chosen);
+  const retryReplyOpts = () => {
+    setReplyOptsError(null);
+    setReplyOptsVersion((v) => v + 1);
+  };
+  /** The channel this reply goes by: null for a note, and for a reply until the server has answered. */
+  const channel = mode === "reply" ? target.channel : null;
+  const blocked = mode === "reply" ? target.blocked : null;
+  const isEmail = channel === "email";
   const subjectValue = subject ?? defaultSubject(timeline);
-  const sms = mode === "reply" && channel === "sms" ? smsInfo(text) : null;
-  const attachProblem = attachmentProblem(files, mode, channel);
+  const sms = channel === "sms" ? smsInfo(text) : null;
+  const attachProblem = attachmentProblem(files, channel);
 
   const mentionQuery = mode === "note" ? activeMentionQuery(text, caret, picked.map((p) => p.name)) : null;
   const mentionMatches = useMemo(
@@ -201,7 +188,7 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
     const fields = {
       text: text.trim(),
       private: mode === "note",
-      ...(mode === "reply" ? { channel } : {}),
+      ...(channel ? { channel } : {}),
       ...(isEmail && subjectValue ? { subject: subjectValue } : {}),
       ...(isEmail && ccAddresses(cc).length ? { cc: ccAddresses(cc) } : {}),
     };
@@ -228,7 +215,7 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
     }
   };
 
-  const canSend = hasText && !sending && !blocked && !attachProblem;
+  const canSend = hasText && !sending && !blocked && !attachProblem && (mode === "note" || !!channel);
   const trySend = () => {
     if (!canSend) return;
     if (mode === "reply" && seenAtTypingStart.current) {
@@ -297,12 +284,14 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
           <label className="inline">
             via
             <select
-              value={channel}
+              value={target.channel ?? ""}
               onChange={(e) => setChosen(e.target.value as Channel)}
+              disabled={!replyOpts}
               aria-label="Reply channel"
               data-testid="composer-channel"
             >
-              {options.map((o) => (
+              {!replyOpts && <option value="">{replyOptsError ? "none" : "loading…"}</option>}
+              {replyOpts?.options.map((o) => (
                 <option key={o.channel} value={o.channel} disabled={!o.available} title={o.reason || undefined}>
                   {channelLabel(o.channel)}
                   {o.available ? "" : " (unavailable)"}
@@ -311,9 +300,9 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
             </select>
           </label>
         )}
-        {mode === "reply" && recipient && (
-          <span className="muted small recipient" title={recipient} data-testid="composer-recipient">
-            to {formatRecipient(recipient)}
+        {mode === "reply" && target.to && (
+          <span className="muted small recipient" title={target.to} data-testid="composer-recipient">
+            to {formatRecipient(target.to)}
           </span>
         )}
         {mode === "note" && (
@@ -353,6 +342,11 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
       {blocked && (
         <div className="disabled-reason" role="note" data-testid="composer-disabled-reason">
           {blocked}{" "}
+          {!replyOpts && (
+            <button type="button" className="link" onClick={retryReplyOpts} data-testid="composer-reply-options-retry">
+              Try again
+            </button>
+          )}{" "}
           <button type="button" className="link" onClick={switchToNote} data-testid="composer-note-instead">
             Write a private note instead
           </button>
@@ -436,7 +430,7 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
           placeholder={
             mode === "note"
               ? "Add a private note… @ to mention (Ctrl+Enter to save)"
-              : `Reply by ${channelLabel(channel)}… (Ctrl+Enter to send, / for canned)`
+              : `${channel ? `Reply by ${channelLabel(channel)}` : "Write a reply"}… (Ctrl+Enter to send, / for canned)`
           }
           aria-label={mode === "note" ? "Note text" : "Reply text"}
           aria-describedby={mode === "note" ? `note-hint-${conversation.id}` : undefined}
@@ -490,7 +484,7 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
       <div className="composer-foot">
         <label
           className={`icon-button attach${attachDisabled ? " disabled" : ""}`}
-          title={`Attach files (up to ${MAX_FILES}, ${fileSize(MAX_FILE_BYTES)} each${mode === "reply" && channel === "sms" ? `, ${fileSize(SMS_MAX_TOTAL_BYTES)} in total by SMS` : ""}). You can also drop or paste them.`}
+          title={`Attach files (up to ${MAX_FILES}, ${fileSize(MAX_FILE_BYTES)} each${channel === "sms" ? `, ${fileSize(SMS_MAX_TOTAL_BYTES)} in total by SMS` : ""}). You can also drop or paste them.`}
           data-testid="composer-attach"
         >
           <input
@@ -512,7 +506,7 @@ export function Composer({ me, conversation }: { me: Me; conversation: Conversat
           {files.length > 0 && !hasText ? "Add a message to send with the files." : ""}
         </span>
         <button type="button" className="primary" onClick={trySend} disabled={!canSend} data-testid="composer-send">
-          {sending ? "Sending…" : mode === "note" ? "Add note" : `Send ${channelLabel(channel)}`}
+          {sending ? "Sending…" : mode === "note" ? "Add note" : channel ? `Send ${channelLabel(channel)}` : "Send"}
         </button>
       </div>
     </div>

@@ -18,13 +18,13 @@ describe("addFiles", () => {
 });
 
 describe("attachmentProblem", () => {
-  it("limits SMS to 5 MB in total but not email or notes", () => {
+  it("limits SMS to 5 MB in total but not email, notes or a reply whose channel is not known yet", () => {
     const files = [f("a.jpg", 3 * MB), f("b.jpg", 3 * MB)];
-    expect(attachmentProblem(files, "reply", "sms")).toMatch(/at most 5\.0 MB in total/);
-    expect(attachmentProblem(files, "reply", "email")).toBeNull();
-    expect(attachmentProblem(files, "note", "sms")).toBeNull();
-    expect(attachmentProblem([], "reply", "sms")).toBeNull();
-    expect(attachmentProblem([f("a.jpg", 10)], "reply", "voice")).toMatch(/cannot carry files/);
+    expect(attachmentProblem(files, "sms")).toMatch(/at most 5\.0 MB in total/);
+    expect(attachmentProblem(files, "email")).toBeNull();
+    expect(attachmentProblem(files, null)).toBeNull();
+    expect(attachmentProblem([], "sms")).toBeNull();
+    expect(attachmentProblem([f("a.jpg", 10)], "voice")).toMatch(/cannot carry files/);
   });
 });
 

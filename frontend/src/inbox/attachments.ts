@@ -48,13 +48,13 @@ export function addFiles<F extends FileLike>(current: F[], incoming: F[]): { fil
   return { files, error: problems.length ? problems.join(" ") : null };
 }
 
-/** Why these files cannot go out as a reply on `channel` (or in a note), or null. */
-export function attachmentProblem(files: FileLike[], mode: "reply" | "note", channel: Channel): string | null {
+/** Why these files cannot go out as a reply on `channel` (null: a note, or a reply whose channel is not known yet), or null. */
+export function attachmentProblem(files: FileLike[], channel: Channel | null): string | null {
   if (!files.length) return null;
   if (files.length > MAX_FILES) return `At most ${MAX_FILES} files per message; remove ${files.length - MAX_FILES}.`;
   const big = files.find((f) => f.size > MAX_FILE_BYTES);
   if (big) return `${big.name} is ${fileSize(big.size)}; each file can be at most ${fileSize(MAX_FILE_BYTES)}.`;
-  if (mode === "note") return null;
+  if (!channel) return null;
   if (NO_FILES.includes(channel)) return `${channelLabel(channel)} replies cannot carry files; remove them or pick another channel.`;
   const total = files.reduce((n, f) => n + f.size, 0);
   if (channel === "sms" && total > SMS_MAX_TOTAL_BYTES)

@@ -4,13 +4,11 @@ import { contact, conv, msg } from "../test/fixtures";
 import {
   ccAddresses,
   collidingReplies,
-  defaultChannel,
   defaultSubject,
   formatRecipient,
-  optOutReason,
-  replyChannels,
   replyOption,
   replyOptionsStale,
+  replyTarget,
   selectedChannel,
   unavailableReason,
 } from "./composer-logic";
@@ -26,31 +24,17 @@ const server: ReplyOptions = {
   ],
 };
 
-const both = contact(101, {
-  identities: [
-    { id: 1, kind: "phone", value: "+1555", opted_out: false },
-    { id: 2, kind: "email", value: "a@b.c", opted_out: false },
-  ],
-});
-
 describe("composer logic", () => {
-  it("offers channels from identities and defaults to the last inbound channel", () => {
-    const opts = replyChannels(both, conv(1));
-    expect(opts).toEqual(["sms", "email"]);
+  it("answers an email with the last email's subject", () => {
     const tl = [msg(1, { channel: "sms" }), msg(2, { channel: "email", subject: "Invoice" }), msg(3, { direction: "out", channel: "sms" })];
-    expect(defaultChannel(opts, tl, conv(1))).toBe("email");
     expect(defaultSubject(tl)).toBe("Re: Invoice");
+    expect(defaultSubject([msg(1, { channel: "email", subject: "RE: Invoice" })])).toBe("RE: Invoice");
+    expect(defaultSubject([msg(1)])).toBe("");
   });
 
   it("reads a pasted Cc list however it is separated", () => {
     expect(ccAddresses(" a@x.org, b@y.org;c@z.org  d@w.org ,")).toEqual(["a@x.org", "b@y.org", "c@z.org", "d@w.org"]);
     expect(ccAddresses("  ")).toEqual([]);
-  });
-
-  it("explains opt-outs", () => {
-    const c = contact(101, { identities: [{ id: 1, kind: "phone", value: "+1555", opted_out: true }] });
-    expect(optOutReason(c, "sms")).toMatch(/opted out of SMS/);
-    expect(optOutReason(both, "sms")).toBeNull();
   });
 
   it("detects replies by other agents since typing started", () => {
@@ -81,6 +65,17 @@ describe("composer logic", () => {
       const noReason: ReplyOptions = { default: "sms", options: [{ channel: "sms", available: false, reason: "", to: "", inbox: null }] };
       expect(unavailableReason(noReason, "sms")).toMatch(/can't be sent by sms/);
       expect(unavailableReason(server, "simulator")).toMatch(/can't be sent/);
+    });
+
+    it("knows no channel until the server answers, and says so when it cannot be asked", () => {
+      expect(replyTarget(null, null, "email")).toEqual({ channel: null, to: "", blocked: null });
+      expect(replyTarget(null, "Heron could not reach the server.", null)).toEqual({
+        channel: null,
+        to: "",
+        blocked: "Could not load where this reply can go. Heron could not reach the server.",
+      });
+      expect(replyTarget(server, null, null)).toEqual({ channel: "sms", to: "+15558675310", blocked: null });
+      expect(replyTarget(server, "a later failure", "google_business")).toEqual({ channel: "google_business", to: "", blocked: GOOGLE_CLOSED });
     });
 
     it("gives the recipient and formats North American numbers", () => {

@@ -1,11 +1,4 @@
-import type { Channel, Contact, Conversation, ID, IdentityKind, LiveEvent, Message, ReplyOption, ReplyOptions } from "../api/types";
-import { identityChannel } from "../ui/format";
-
-const CHANNEL_IDENTITY: Partial<Record<Channel, IdentityKind>> = {
-  sms: "phone",
-  email: "email",
-  google_business: "google_business",
-};
+import type { Channel, ID, LiveEvent, Message, ReplyOption, ReplyOptions } from "../api/types";
 
 /**
  * The channel the picker shows: the agent's choice while the server still lists it (even if it has just
@@ -30,6 +23,24 @@ export function unavailableReason(opts: ReplyOptions, channel: Channel): string 
   return o.reason.trim() || `Replies can't be sent by ${channel.replace("_", " ")} right now.`;
 }
 
+/** Where a reply goes, as far as the server has said: it alone knows identities, opt-outs and reply windows. */
+export interface ReplyTarget {
+  /** null until the server has answered. */
+  channel: Channel | null;
+  /** The recipient; "" when not known or not reachable. */
+  to: string;
+  /** Why no reply can be sent now: the server's reason for the channel, or why its options could not be loaded. */
+  blocked: string | null;
+}
+
+/** The target for the server's options (null: not answered yet) after `loadError` (null: no failure) and the agent's pick. */
+export function replyTarget(opts: ReplyOptions | null, loadError: string | null, chosen: Channel | null): ReplyTarget {
+  if (!opts) return { channel: null, to: "", blocked: loadError && `Could not load where this reply can go. ${loadError}` };
+  const channel = selectedChannel(opts, chosen);
+  const option = replyOption(opts, channel);
+  return { channel, to: option?.available ? option.to : "", blocked: unavailableReason(opts, channel) };
+}
+
 /** "+15558675310" → "+1 555 867 5310" (North American numbers); anything else as is. */
 export function formatRecipient(to: string): string {
   const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(to.trim());
@@ -52,44 +63,6 @@ export function replyOptionsStale(events: LiveEvent[], conversationId: ID, conta
     }
     return false;
   });
-}
-
-/** Fallback while the server's reply options are loading (or unavailable): channels we can reply on: one per identity kind of the contact (+ the conversation's own channel). */
-export function replyChannels(contact: Contact | null, conversation: Conversation): Channel[] {
-  const out: Channel[] = [];
-  for (const i of contact?.identities ?? []) {
-    const ch = identityChannel(i.kind);
-    if (ch && !out.includes(ch)) out.push(ch);
-  }
-  const own = conversation.inbox.channel;
-  if (own !== "voice" && !out.includes(own)) out.push(own);
-  if (!out.length) out.push(own === "voice" ? "sms" : own);
-  return out;
-}
-
-/** Default reply channel: the channel of the last inbound message (if we can reply on it). */
-export function defaultChannel(options: Channel[], timeline: Message[], conversation: Conversation): Channel {
-  for (let i = timeline.length - 1; i >= 0; i--) {
-    const m = timeline[i]!;
-    if (m.direction === "in" && (m.kind === "message" || m.kind === "voicemail" || m.kind === "call")) {
-      const ch = m.channel === "voice" ? "sms" : m.channel;
-      if (options.includes(ch)) return ch;
-    }
-  }
-  if (options.includes(conversation.inbox.channel)) return conversation.inbox.channel;
-  return options[0] ?? conversation.inbox.channel;
-}
-
-/** Reason the selected channel can't be used (opt-out), or null. */
-export function optOutReason(contact: Contact | null, channel: Channel): string | null {
-  const kind = CHANNEL_IDENTITY[channel];
-  if (!contact || !kind) return null;
-  const ids = contact.identities.filter((i) => i.kind === kind);
-  if (ids.length && ids.every((i) => i.opted_out)) {
-    const label = channel === "sms" ? "SMS" : channel === "email" ? "email" : "this channel";
-    return `${contact.name || "This contact"} opted out of ${label} (${ids.map((i) => i.value).join(", ")}). You can't send replies on ${label}; pick another channel or add a private note.`;
-  }
-  return null;
 }
 
 /** The Cc field as addresses: separated by commas, semicolons or spaces, as people paste them. */

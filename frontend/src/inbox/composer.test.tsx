@@ -36,6 +36,12 @@ function server(replyOptions: () => Response | Promise<Response>) {
 
 const json = (body: unknown) => () => Response.json(body);
 
+function deferred() {
+  let resolve!: (r: Response) => void;
+  const promise = new Promise<Response>((res) => (resolve = res));
+  return { promise, resolve };
+}
+
 async function open(timeline: Message[] = []) {
   inboxStore.set({ ...initialState(me), timeline: { ...initialState().timeline, contactId: 101, messages: timeline, loaded: true } });
   render(<Composer me={me} conversation={conv(1)} />);
@@ -131,6 +137,49 @@ describe("composer: where a reply goes", () => {
     type("Customer asked on Google, window closed");
     await click(send());
     expect(posted).toEqual([{ text: "Customer asked on Google, window closed", private: true }]);
+  });
+});
+
+describe("composer: the server is the only word on where a reply goes", () => {
+  it("offers no channel and sends no reply until the server answers; a note can go meanwhile", async () => {
+    const answer = deferred();
+    const { posted } = server(() => answer.promise);
+    await open([msg(1, { channel: "email", subject: "Invoice" })]); // the last email is no hint
+    expect(channelPicker().disabled).toBe(true);
+    expect(channelPicker().value).toBe("");
+    expect([...channelPicker().options].map((o) => o.textContent)).toEqual(["loading…"]);
+    type("Hello");
+    expect(box().placeholder).toMatch(/^Write a reply…/);
+    expect(send().textContent).toBe("Send");
+    expect(send().disabled).toBe(true);
+    expect(screen.queryByTestId("composer-disabled-reason")).toBeNull(); // nothing wrong, just not known yet
+
+    await click(screen.getByTestId("composer-mode-note"));
+    expect(send().disabled).toBe(false);
+    await click(screen.getByTestId("composer-mode-reply"));
+
+    await act(async () => answer.resolve(Response.json(SMS_AND_EMAIL)));
+    expect(channelPicker().disabled).toBe(false);
+    expect(channelPicker().value).toBe("sms");
+    expect(send().textContent).toBe("Send SMS");
+    await click(send());
+    expect(posted).toEqual([{ text: "Hello", private: false, channel: "sms" }]);
+  });
+
+  it("says why no reply can go when the options could not be loaded, and asks again", async () => {
+    let fail = true;
+    server(() => (fail ? Response.json({ detail: "boom" }, { status: 500 }) : Response.json(SMS_AND_EMAIL)));
+    await open();
+    const reason = screen.getByTestId("composer-disabled-reason");
+    expect(reason.textContent).toContain("Could not load where this reply can go. The server had a problem (500).");
+    expect(box().disabled).toBe(true);
+    expect(send().disabled).toBe(true);
+    fail = false;
+    await click(screen.getByTestId("composer-reply-options-retry"));
+    expect(screen.queryByTestId("composer-disabled-reason")).toBeNull();
+    expect(channelPicker().value).toBe("sms");
+    type("Back again");
+    expect(send().disabled).toBe(false);
   });
 });
 

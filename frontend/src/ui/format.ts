@@ -64,13 +64,6 @@ export function duration(sec: number | undefined): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
-export function identityChannel(kind: string): Channel | null {
-  if (kind === "phone") return "sms";
-  if (kind === "email") return "email";
-  if (kind === "google_business") return "google_business";
-  return null;
-}
-
 export function initials(name: string): string {
   return (
     name
