@@ -68,6 +68,42 @@ describe("ConversationList extra filters", () => {
   });
 });
 
+describe("ConversationList filter selects", () => {
+  it("show each filter's choices and keep a current value that is not (or no longer) among them", () => {
+    vi.stubGlobal("fetch", vi.fn(async () => Response.json({ next: null, previous: null, results: [] })));
+    metaStore.set({
+      agents: [
+        { id: 1, name: "Ana", email: "ana@example.com", role: "agent", teams: [] },
+        { id: 2, name: "Mia", email: "mia@example.com", role: "marketer", teams: [] },
+      ],
+      teams: [],
+      inboxes: [{ id: 7, name: "Web chat", channel: "google_business", address: "", team: null }],
+      labels: [{ id: 1, name: "vip", color: "#f00" }],
+      canned: [],
+    });
+    const filter = { view: "all" as const, status: "" as const, channel: "email" as const, inbox: 9, label: "gone", assignee: 4, priority: "high" as const };
+    inboxStore.set({ ...initialState(me), list: { ...initialState().list, filter } });
+    render(<ConversationList me={me} selectedId={null} />);
+    const select = (id: string) => screen.getByTestId(id) as HTMLSelectElement;
+    const shown = (id: string) => [...select(id).options].map((o) => `${o.value}=${o.textContent}`);
+    expect(select("status-filter").value).toBe("");
+    expect(shown("status-filter")).toEqual(["open=Open", "pending=Pending", "snoozed=Snoozed", "resolved=Resolved", "=Any status"]);
+    expect(select("channel-filter").value).toBe("email");
+    expect(shown("channel-filter")).toEqual(["=All channels", "sms=SMS", "email=Email", "voice=Voice", "google_business=Google", "simulator=Simulator"]);
+    expect(select("inbox-filter").value).toBe("9");
+    expect(shown("inbox-filter").sort()).toEqual(["7=Web chat", "9=Inbox #9", "=All inboxes"].sort());
+    expect(select("label-filter").value).toBe("gone");
+    expect(shown("label-filter").sort()).toEqual(["=Any label", "gone=gone", "vip=vip"].sort());
+    expect(select("assignee-filter").value).toBe("4");
+    expect(shown("assignee-filter").sort()).toEqual(["1=Ana (you)", "4=Agent #4", "=Any assignee", "none=Unassigned"].sort()); // no marketers
+    expect(select("priority-filter").value).toBe("high");
+    expect(shown("priority-filter")).toEqual(["=Any priority", "urgent=Urgent", "high=High", "medium=Medium", "low=Low", "none=No priority"]);
+    for (const id of ["status-filter", "channel-filter", "inbox-filter", "label-filter", "assignee-filter", "priority-filter"])
+      expect(select(id).getAttribute("aria-label")).toMatch(/ filter$/);
+    vi.unstubAllGlobals();
+  });
+});
+
 describe("help overlay", () => {
   it("lists the `a` shortcut", () => {
     expect(SHORTCUTS.some(([k]) => k === "a")).toBe(true);
