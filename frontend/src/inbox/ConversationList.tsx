@@ -1,6 +1,6 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useEffect, useRef, useState } from "react";
-import type { Channel, Conversation, ConversationFilter, ConversationStatus, Me, Priority, View } from "../api/types";
+import type { Conversation, ConversationFilter, Me, View } from "../api/types";
 import { DEFAULT_FILTER, useInbox } from "../live";
 import { onCommand } from "../ui/commands";
 import { channelLabel, fullTime, relativeTime } from "../ui/format";
@@ -8,32 +8,13 @@ import { ChannelIcon } from "../ui/icons";
 import { navigate } from "../ui/router";
 import { useNow } from "../ui/useNow";
 import { loadList, loadMore } from "./actions";
-import { useMeta } from "./meta";
+import { ListFilters } from "./ListFilters";
 
 const VIEWS: { id: View; label: string }[] = [
   { id: "mine", label: "Mine" },
   { id: "unassigned", label: "Unassigned" },
   { id: "team", label: "Team" },
   { id: "all", label: "All" },
-];
-
-const STATUSES: { id: ConversationStatus | ""; label: string }[] = [
-  { id: "open", label: "Open" },
-  { id: "pending", label: "Pending" },
-  { id: "snoozed", label: "Snoozed" },
-  { id: "resolved", label: "Resolved" },
-  { id: "", label: "Any status" },
-];
-
-const CHANNELS: (Channel | "")[] = ["", "sms", "email", "voice", "google_business", "simulator"];
-
-const PRIORITIES: { id: Priority | ""; label: string }[] = [
-  { id: "", label: "Any priority" },
-  { id: "urgent", label: "Urgent" },
-  { id: "high", label: "High" },
-  { id: "medium", label: "Medium" },
-  { id: "low", label: "Low" },
-  { id: "none", label: "No priority" },
 ];
 
 const ROW_HEIGHT = 76;
@@ -45,10 +26,6 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
   const searchRef = useRef<HTMLInputElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const now = useNow(30_000);
-  const inboxes = useMeta((m) => m.inboxes);
-  const labels = useMeta((m) => m.labels);
-  const agents = useMeta((m) => m.agents);
-  const assignable = agents.filter((a) => a.role !== "marketer");
 
   useEffect(() => onCommand("focusSearch", () => searchRef.current?.focus()), []);
 
@@ -117,97 +94,7 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
           }}
           data-testid="search-input"
         />
-        <div className="filters">
-          <select
-            aria-label="Status filter"
-            value={filter.status ?? ""}
-            onChange={(e) => setFilter({ status: e.target.value as ConversationStatus | "" })}
-            data-testid="status-filter"
-          >
-            {STATUSES.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-          <select
-            aria-label="Channel filter"
-            value={filter.channel ?? ""}
-            onChange={(e) => setFilter({ channel: e.target.value as Channel | "" })}
-            data-testid="channel-filter"
-          >
-            {CHANNELS.map((c) => (
-              <option key={c} value={c}>
-                {c ? channelLabel(c) : "All channels"}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="filters filters-more" role="group" aria-label="More filters">
-          <select
-            aria-label="Inbox filter"
-            value={filter.inbox ?? ""}
-            onChange={(e) => setFilter({ inbox: e.target.value ? Number(e.target.value) : "" })}
-            data-testid="inbox-filter"
-          >
-            <option value="">All inboxes</option>
-            {filter.inbox !== undefined && filter.inbox !== "" && !inboxes.some((i) => i.id === Number(filter.inbox)) && (
-              <option value={filter.inbox}>Inbox #{filter.inbox}</option>
-            )}
-            {inboxes.map((i) => (
-              <option key={i.id} value={i.id}>
-                {i.name}
-              </option>
-            ))}
-          </select>
-          <select
-            aria-label="Label filter"
-            value={filter.label ?? ""}
-            onChange={(e) => setFilter({ label: e.target.value })}
-            data-testid="label-filter"
-          >
-            <option value="">Any label</option>
-            {filter.label && !labels.some((l) => l.name === filter.label) && <option value={filter.label}>{filter.label}</option>}
-            {labels.map((l) => (
-              <option key={l.id} value={l.name}>
-                {l.name}
-              </option>
-            ))}
-          </select>
-          <select
-            aria-label="Assignee filter"
-            value={filter.assignee ?? ""}
-            onChange={(e) => {
-              const v = e.target.value;
-              setFilter({ assignee: v === "" || v === "none" ? v : Number(v) });
-            }}
-            data-testid="assignee-filter"
-          >
-            <option value="">Any assignee</option>
-            <option value="none">Unassigned</option>
-            {filter.assignee !== undefined &&
-              filter.assignee !== "" &&
-              filter.assignee !== "none" &&
-              !assignable.some((a) => a.id === Number(filter.assignee)) && <option value={filter.assignee}>Agent #{filter.assignee}</option>}
-            {assignable.map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.id === me.id ? `${a.name} (you)` : a.name}
-              </option>
-            ))}
-          </select>
-          <select
-            aria-label="Priority filter"
-            value={filter.priority ?? ""}
-            onChange={(e) => setFilter({ priority: e.target.value as Priority | "" })}
-            data-testid="priority-filter"
-          >
-            {PRIORITIES.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ListFilters me={me} filter={filter} onChange={setFilter} />
       </div>
       <div className="list-scroll" ref={scrollRef} data-testid="conversation-list" role="list" aria-label="Conversations" aria-busy={list.loading} id="conversation-list">
         {list.error && (
