@@ -48,6 +48,7 @@ export interface Conversation {
   team: TeamRef | null;
   priority: Priority;
   labels: string[];
+  subject: string;
   last_message: LastMessage | null;
   last_message_at: string;
   waiting_since: string | null;

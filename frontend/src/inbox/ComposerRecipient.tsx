@@ -30,7 +30,7 @@ export function useRecipient(conversation: Conversation): Recipient {
   const [subject, setSubject] = useState<string | null>(null);
   const [cc, setCc] = useState("");
   const target = replyTarget(options, error, chosen);
-  const subjectValue = subject ?? defaultSubject(timeline);
+  const subjectValue = subject ?? defaultSubject(timeline, conversation);
   return {
     ...target,
     options,

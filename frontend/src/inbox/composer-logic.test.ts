@@ -25,11 +25,19 @@ const server: ReplyOptions = {
 };
 
 describe("composer logic", () => {
-  it("answers an email with the last email's subject", () => {
+  it("answers an email with the subject of this conversation's last email", () => {
+    const here = { id: 1, subject: "" };
     const tl = [msg(1, { channel: "sms" }), msg(2, { channel: "email", subject: "Invoice" }), msg(3, { direction: "out", channel: "sms" })];
-    expect(defaultSubject(tl)).toBe("Re: Invoice");
-    expect(defaultSubject([msg(1, { channel: "email", subject: "RE: Invoice" })])).toBe("RE: Invoice");
-    expect(defaultSubject([msg(1)])).toBe("");
+    expect(defaultSubject(tl, here)).toBe("Re: Invoice");
+    expect(defaultSubject([msg(1, { channel: "email", subject: "RE: Invoice" })], here)).toBe("RE: Invoice");
+    expect(defaultSubject([msg(1)], here)).toBe("");
+  });
+
+  it("never takes another conversation's subject from the contact's timeline", () => {
+    const tl = [msg(1, { channel: "email", subject: "Damaged mug in order #2001" }),
+      msg(2, { conversation: 8, channel: "email", subject: "New order" })];
+    expect(defaultSubject(tl, { id: 1, subject: "Damaged mug in order #2001" })).toBe("Re: Damaged mug in order #2001");
+    expect(defaultSubject(tl.slice(1), { id: 1, subject: "Damaged mug" })).toBe("Re: Damaged mug");
   });
 
   it("reads a pasted Cc list however it is separated", () => {

@@ -1,4 +1,4 @@
-import type { Channel, ID, LiveEvent, Message, ReplyOption, ReplyOptions } from "../api/types";
+import type { Channel, Conversation, ID, LiveEvent, Message, ReplyOption, ReplyOptions } from "../api/types";
 
 /**
  * The channel the picker shows: the agent's choice while the server still lists it (even if it has just
@@ -70,15 +70,21 @@ export function ccAddresses(input: string): string[] {
   return input.split(/[\s,;]+/).filter(Boolean);
 }
 
-/** Default subject for an email reply: "Re: <last inbound email subject>". */
-export function defaultSubject(timeline: Message[]): string {
+/**
+ * Default subject for an email reply: "Re: <subject of this conversation's last email>", else of the
+ * conversation. The timeline is the contact's, across conversations: another thread's subject never applies.
+ */
+export function defaultSubject(timeline: Message[], conversation: Pick<Conversation, "id" | "subject">): string {
+  let subject = conversation.subject;
   for (let i = timeline.length - 1; i >= 0; i--) {
     const m = timeline[i]!;
-    if (m.channel === "email" && m.subject && m.kind === "message") {
-      return /^re:/i.test(m.subject) ? m.subject : `Re: ${m.subject}`;
+    if (m.conversation === conversation.id && m.channel === "email" && m.subject && m.kind === "message") {
+      subject = m.subject;
+      break;
     }
   }
-  return "";
+  if (!subject) return "";
+  return /^re:/i.test(subject) ? subject : `Re: ${subject}`;
 }
 
 /**

@@ -13,6 +13,7 @@ export function conv(id: number, over: Partial<Conversation> = {}): Conversation
     team: { id: 10, name: "Support" },
     priority: "none",
     labels: [],
+    subject: "",
     last_message: null,
     last_message_at: `2024-05-01T10:${String(id).padStart(2, "0")}:00Z`,
     waiting_since: null,
