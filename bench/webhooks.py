@@ -40,6 +40,8 @@ class WebhookFactory:
     def __init__(self, server_url: str, admin_token: str, team: str | None = None):
         self.server_url = server_url
         self.api = httpx.Client(base_url=server_url, headers={"Authorization": f"Token {admin_token}"}, timeout=30)
+        if team is not None:  # the API names a team by its id
+            team = next(t["id"] for t in self.api.get("/api/v1/teams/").json() if t["name"] == team)
         self.channel, self.note = "simulator", ""
         if sms_adapter_present():
             self.account_sid = "AC" + secrets.token_hex(16)

@@ -278,12 +278,13 @@ def test_merge_validation(client_for, admin, agent, inbox, sales_inbox, customer
 
 
 def test_inbox_creation_is_admin_only_and_credentials_are_write_only(client_for, admin, agent, support):
-    payload = {"name": "SMS", "channel": "simulator", "address": "new", "team": "Support",
+    payload = {"name": "SMS", "channel": "simulator", "address": "new", "team": support.pk,
                "credentials": {"account_sid": "AC1", "auth_token": "secret-token"}}
     assert client_for(agent).post("/api/v1/inboxes/", payload, format="json").status_code == 403
     response = client_for(admin).post("/api/v1/inboxes/", payload, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
+    assert body["team"] == support.pk  # a team is named by its id, as everywhere else in the API
     assert "credentials" not in body and "secret-token" not in response.content.decode()
     assert body["webhook_urls"]["inbound"].endswith("/webhooks/simulator/inbound/")
     from inbox.models import Inbox
@@ -293,6 +294,9 @@ def test_inbox_creation_is_admin_only_and_credentials_are_write_only(client_for,
     assert b"secret-token" not in bytes(inbox.encrypted_credentials)
     duplicate = client_for(admin).post("/api/v1/inboxes/", payload, format="json")
     assert duplicate.status_code == 400
+    by_name = client_for(admin).post("/api/v1/inboxes/", {**payload, "address": "other", "team": "Support"},
+                                     format="json")
+    assert by_name.status_code == 400 and "team" in by_name.json()
 
 
 def test_token_auth_for_integrations(client, agent, support_message):

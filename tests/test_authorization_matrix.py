@@ -216,8 +216,8 @@ MATRIX: dict[Operation, Expect] = {
                                                      data=lambda w: {"merge_id": w.objects["merge"].pk}),
     # ------------------------------------------------------------------------ what admins set up
     ("GET", "/api/v1/inboxes/"): read(),
-    ("POST", "/api/v1/inboxes/"): setting(201, data={"name": "Ops", "channel": "simulator", "address": "ops",
-                                                     "team": "Support"}),
+    ("POST", "/api/v1/inboxes/"): setting(201, data=lambda w: {
+        "name": "Ops", "channel": "simulator", "address": "ops", "team": w.objects["email_inbox"].team_id}),
     ("GET", "/api/v1/inboxes/{id}/"): read(),
     ("PATCH", "/api/v1/inboxes/{id}/"): setting(200, data={"name": "Support chat"}),
     ("DELETE", "/api/v1/inboxes/{id}/"): setting(204),

@@ -378,9 +378,7 @@ class NewConversationSerializer(serializers.Serializer):
 class InboxSerializer(serializers.ModelSerializer):
     credentials = serializers.DictField(write_only=True, required=False, default=dict)
     webhook_urls = serializers.SerializerMethodField()
-    team = serializers.SlugRelatedField(
-        slug_field="name", queryset=Team.objects.all(), required=False, allow_null=True
-    )
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
 
     class Meta:
         model = Inbox
