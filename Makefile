@@ -103,6 +103,7 @@ run: venv frontend
 	@mkdir -p var
 	$(RUN_ENV) $(VENV_PY) manage.py migrate --noinput
 	$(RUN_ENV) $(VENV_PY) manage.py seed_demo
+	@echo "http://$(HOST):$(PORT)" > var/run-url  # for `manage.py simulate` from another shell
 	@echo
 	@echo "  Heron is starting at  http://$(HOST):$(PORT)/   (Ctrl-C to stop)"
 	@echo

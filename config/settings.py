@@ -30,7 +30,8 @@ DEVELOPMENT_SECRETS = {
 }
 SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRETS["SECRET_KEY"]
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL).rstrip("/")
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 # Fernet keys for inbox credentials, comma-separated, newest first (inbox/credential_keys.py); under
 # DEBUG only, one derived from SECRET_KEY when unset.
