@@ -102,6 +102,9 @@ SECURE_CSP = {
     "script-src": [CSP.SELF],
     # A nonce for the inline style of a page Heron does not write (Swagger UI's).
     "style-src": [CSP.SELF, CSP.NONCE],
+    # An email's formatting: its style attributes, which the sanitizer reduced to safe properties
+    # (inbox/services/ingest.py) and which cannot run script, inside the sandboxed email iframe.
+    "style-src-attr": [CSP.UNSAFE_INLINE],
     # An email's remote images, once an agent asks for them (they are sanitized away until then);
     # blob: for the composer's previews of attached images.
     "img-src": [CSP.SELF, "data:", "blob:", "https:", "http:"],

@@ -483,6 +483,17 @@ def test_hostile_html_is_inert_in_api_output(receive, email_inbox, client_for, a
     assert 'src="cid:logo@acme"' in html
 
 
+def test_an_emails_own_formatting_is_kept_within_safe_properties(receive, email_inbox):
+    html = receive(mime(text="Order", html=(
+        '<table style="border-collapse: collapse"><tr><td style="border: 1px solid #ccc; color: #b91c1c; '
+        'position: fixed; background-image: url(https://tracker.example/t.gif)">Total</td></tr></table>'
+        '<p><img src="logo.png" alt="relative"><a href="/admin/">relative link</a></p>'))).html
+    assert 'style="border-collapse:collapse"' in html
+    assert "border:1px solid #ccc" in html and "color:#b91c1c" in html
+    assert "position" not in html and "tracker.example" not in html
+    assert "logo.png" not in html and 'href="/admin/"' not in html  # never fetched from, or linking into, Heron
+
+
 def test_attachments_and_inline_images_are_stored_and_served_to_those_who_may_see(
     receive, email_inbox, client_for, agent, sales_agent
 ):

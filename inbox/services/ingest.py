@@ -1,6 +1,7 @@
 """The one way a customer's message enters Heron, whatever the channel."""
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,24 +53,53 @@ class IngestResult:
 
 
 # Remote images load only when an agent asks: adapters move their URL to data-remote-src (see email parse).
-_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES, "img": nh3.ALLOWED_ATTRIBUTES["img"] | {"data-remote-src"}}
+# Any element may keep a `style`, of which only the properties below survive.
+_ATTRIBUTES = {
+    **nh3.ALLOWED_ATTRIBUTES,
+    "*": nh3.ALLOWED_ATTRIBUTES.get("*", set()) | {"style"},
+    "img": nh3.ALLOWED_ATTRIBUTES["img"] | {"data-remote-src"},
+}
+# What an email's look needs (colours, fonts, table borders, spacing), and nothing that loads a URL
+# (`background`, `background-image`, `list-style-image`, `border-image`) or escapes its box (`position`).
+_STYLE_PROPERTIES = {
+    "color", "background-color", "font", "font-family", "font-size", "font-style", "font-weight",
+    "line-height", "letter-spacing", "text-align", "text-decoration", "text-transform", "text-indent",
+    "vertical-align", "white-space", "word-break", "direction", "width", "max-width", "min-width", "height",
+    "margin", "margin-top", "margin-right", "margin-bottom", "margin-left",
+    "padding", "padding-top", "padding-right", "padding-bottom", "padding-left",
+    "border", "border-top", "border-right", "border-bottom", "border-left", "border-color", "border-style",
+    "border-width", "border-radius", "border-collapse", "border-spacing", "list-style-type", "display",
+}
+
+
+# A declaration that could load something or run script whatever its property (old IE's expression(),
+# url(), escapes that spell either).
+_UNSAFE_STYLE_VALUE = re.compile(r"url\s*\(|expression\s*\(|javascript:|\\|@import", re.IGNORECASE)
 
 
 def _attribute_filter(element: str, attribute: str, value: str) -> str | None:
-    if element == "img" and attribute == "src" and value.strip().lower().startswith(("http:", "https:", "//")):
-        return None  # a tracking pixel must never load by merely opening the message
-    if attribute == "data-remote-src" and not value.strip().lower().startswith(("http://", "https://")):
+    lowered = value.strip().lower()
+    if element == "img" and attribute == "src":
+        # Inline images (cid:) only: a remote one (a tracking pixel) must never load by merely opening
+        # the message, and a relative one would be fetched from Heron itself.
+        return value if lowered.startswith("cid:") else None
+    if attribute == "data-remote-src" and not lowered.startswith(("http://", "https://")):
         return None
+    if attribute == "href" and not lowered.startswith(("http://", "https://", "mailto:", "#")):
+        return None  # a relative link would open one of Heron's own pages
+    if attribute == "style":
+        return "; ".join(d for d in value.split(";") if d.strip() and not _UNSAFE_STYLE_VALUE.search(d)) or None
     return value
 
 
 def sanitize_html(html: str) -> str:
-    """Inert HTML for display: nh3 removes scripts, handlers, javascript: URLs, styles and remote images."""
+    """Inert HTML for display: nh3 removes scripts, handlers, javascript: URLs, remote and relative images,
+    and every style property outside `_STYLE_PROPERTIES`."""
     if not html:
         return ""
     return nh3.clean(
         html, link_rel="noopener noreferrer nofollow", url_schemes={"http", "https", "mailto", "cid"},
-        attributes=_ATTRIBUTES, attribute_filter=_attribute_filter,
+        attributes=_ATTRIBUTES, attribute_filter=_attribute_filter, filter_style_properties=_STYLE_PROPERTIES,
     )
 
 

@@ -77,3 +77,19 @@ def test_view_original_opens_the_email_as_it_arrived_in_a_new_tab(server, signed
     expect(body).to_contain_text("Content-ID: <logo>")
     assert original.evaluate("document.contentType") == "text/plain"
     screenshot(original, "email-view-original")
+
+
+def test_an_emails_formatting_survives_and_relative_images_stay_out(server, signed_in, agent, email_inbox):
+    raw = mime(subject="Styled order", text="Your order.",
+               html='<p style="color: rgb(200, 0, 0); position: fixed">Red text</p>'
+                    '<table style="border-collapse: collapse"><tr><td style="border: 2px solid rgb(0, 0, 200)">'
+                    'Cell</td></tr></table><p><img src="x" alt="relative"></p>')
+    message = receive_email(server, raw)
+    assert 'src="x"' not in message.html and "position" not in message.html
+
+    page = signed_in(agent, f"/conversations/{message.conversation_id}")
+    frame = page.get_by_test_id("email-html").element_handle().content_frame()
+    expect(frame.get_by_text("Red text")).to_have_css("color", "rgb(200, 0, 0)")
+    expect(frame.get_by_text("Cell")).to_have_css("border-top-color", "rgb(0, 0, 200)")
+    expect(frame.locator('img[alt="relative"]')).not_to_have_attribute("src", "x")
+    screenshot(page, "email-inline-styles")
