@@ -102,10 +102,22 @@ class SendResult:
     external_id: str
     provider_status: str
     status: str = "sent"
+    # What the agent should know about this send, shown on the message (e.g. the server never confirmed it).
+    note: str = ""
 
 
 class TransientSendError(Exception):
     """The provider may accept the same message later (timeouts, 5xx, rate limits): retry."""
+
+
+class UnconfirmedSend(TransientSendError):
+    """The provider may or may not have accepted the message: a timeout after the request left, a
+    connection reset, an answer that cannot be read. Never sent again blindly: the core asks the
+    adapter's `reconcile()` first. A TransientSendError, so code that only retries treats it as one."""
+
+    def __init__(self, message: str, answer: str = ""):
+        super().__init__(message)
+        self.answer = answer  # the provider's raw answer, when there was one, kept for the agent
 
 
 class PermanentSendError(Exception):
@@ -134,4 +146,25 @@ class ChannelAdapter(Protocol):
         """Download a provider-held file (MMS media, a recording): (content, content type).
 
         Raise TransientSendError to have the download retried."""
+        ...
+
+
+class ChecksReadiness(Protocol):
+    """An adapter that can tell, without calling the provider, that an inbox cannot send at all."""
+
+    def check_ready(self, credentials: dict, settings: dict) -> None:
+        """Raise PermanentSendError (the reason for the agent) when the inbox cannot send, e.g. its
+        credentials are missing. Reply options and the send refuse with it before anything is queued;
+        the adapter's send path must run the same check, not a second copy of it."""
+        ...
+
+
+class Reconciles(Protocol):
+    """An adapter that can find out whether its provider got a message whose send was unconfirmed."""
+
+    def reconcile(self, message: OutboundMessage, since: datetime) -> list[SendResult]:
+        """What the provider holds of this message (accepted since `since`), oldest first; [] when it
+        confirms it has none, so the core sends it again. TransientSendError: cannot tell yet (asked
+        again later). PermanentSendError: can never tell (the message fails, not resent). A provider
+        that refuses a repeat of a client-chosen id may simply be sent the message again."""
         ...

@@ -1,16 +1,20 @@
 """What every adapter shares: keeping and processing a verified webhook, reading a JSON body strictly,
-and downloading a customer's media file from the provider's storage."""
+downloading a customer's media file from the provider's storage, and telling a send that never
+reached the provider from one whose answer was lost."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 import httpx
+import requests
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils.encoding import escape_uri_path, iri_to_uri
 from django.utils.http import parse_header_parameters
+from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from channels_adapters.base import PermanentSendError, TransientSendError
 from config import json_input
@@ -222,3 +226,13 @@ def download_media(url: str, *, provider: str, auth: tuple[str, str] | None = No
             return b"".join(chunks), response.headers.get("Content-Type", "")
     except httpx.HTTPError as exc:
         raise TransientSendError(f"Could not download media: {exc}") from exc
+
+
+def request_never_left(exc: requests.RequestException) -> bool:
+    """Whether a failed provider call (through `requests`, as twilio-python and google-auth make them)
+    never reached the provider: no connection, or no TLS session, so sending again cannot duplicate.
+    A read timeout, a reset or a close after the request was written leaves it unknown."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError | Urllib3SSLError)

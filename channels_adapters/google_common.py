@@ -18,12 +18,12 @@ from google.auth import exceptions as google_exceptions
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
-from channels_adapters.base import PermanentSendError, TransientSendError
+from channels_adapters.base import PermanentSendError, TransientSendError, UnconfirmedSend
+from channels_adapters.common import request_never_left
 from config import json_input
 
 SCOPE_BUSINESS_MESSAGES = "https://www.googleapis.com/auth/businessmessages"
 SCOPE_BUSINESS_MANAGE = "https://www.googleapis.com/auth/business.manage"
-REQUEST_TIMEOUT_SECONDS = 20
 
 DEFAULT_BUSINESS_MESSAGES_API = "https://businessmessages.googleapis.com"
 DEFAULT_BUSINESS_PROFILE_API = "https://mybusiness.googleapis.com"
@@ -76,8 +76,9 @@ def authorized_session(credentials: dict, scopes: list[str]) -> AuthorizedSessio
 
 
 def call(session: AuthorizedSession, method: str, url: str, **kwargs) -> requests.Response:
-    """One API call; network and token failures become Transient/PermanentSendError."""
-    kwargs.setdefault("timeout", REQUEST_TIMEOUT_SECONDS)
+    """One API call; network and token failures become Transient/PermanentSendError, and a call
+    whose answer was lost after it reached Google (a timeout, a reset) UnconfirmedSend."""
+    kwargs.setdefault("timeout", settings.HERON["PROVIDER_TIMEOUT_SECONDS"])
     try:
         return session.request(method, url, **kwargs)
     except google_exceptions.RefreshError as exc:
@@ -88,15 +89,23 @@ def call(session: AuthorizedSession, method: str, url: str, **kwargs) -> request
     except google_exceptions.TransportError as exc:
         raise TransientSendError(f"Could not reach Google's token endpoint: {exc}") from exc
     except requests.RequestException as exc:
-        raise TransientSendError(f"Could not reach Google: {exc}") from exc
+        if request_never_left(exc):
+            raise TransientSendError(f"Could not reach Google: {exc}") from exc
+        raise UnconfirmedSend(f"Google's answer was lost: {exc}") from exc
+
+
+def json_answer(response: requests.Response) -> dict | None:
+    """The JSON object Google answered with, or None when the answer is something else (a proxy's page)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def error_status(response: requests.Response) -> tuple[str, str]:
     """Google's error body `{"error": {"code", "message", "status"}}` → (status, message)."""
-    try:
-        error = response.json().get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
+    error = (json_answer(response) or {}).get("error") or {}
     if not isinstance(error, dict):
         error = {}
     return str(error.get("status") or ""), str(error.get("message") or response.reason or "")[:400]

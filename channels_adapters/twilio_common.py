@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -25,7 +26,6 @@ from inbox.services.raw_events import BadPayload
 SIGNATURE_HEADER = "X-Twilio-Signature"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 SID_RE = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")
-REST_TIMEOUT_SECONDS = 15
 
 
 def public_url(request: HttpRequest | LoopRequest) -> str:
@@ -84,17 +84,34 @@ def sign(url: str, params: dict, auth_token: str) -> str:
     return RequestValidator(auth_token).compute_signature(url, params)
 
 
-def client(credentials: dict) -> Client:
-    """A twilio-python client for an inbox's account, pointed at settings.TWILIO_API_BASE_URL when set."""
-    account_sid = credentials.get("account_sid", "")
-    auth_token = credentials.get("auth_token", "")
-    if not account_sid or not auth_token:
+def check_account(credentials: dict) -> None:
+    """An inbox without its account SID and auth token cannot call Twilio at all."""
+    if not credentials.get("account_sid") or not credentials.get("auth_token"):
         raise PermanentSendError("The inbox has no Twilio account SID or auth token configured.")
+
+
+class KeepsLastAnswer(TwilioHttpClient):
+    """Keeps the last answer Twilio (or whatever answered for it) gave, before the SDK reads it: a
+    2xx the SDK cannot parse is kept on the message for the agent."""
+
+    last_answer: TwilioResponse | None = None
+
+    def request(self, *args, **kwargs) -> TwilioResponse:
+        self.last_answer = super().request(*args, **kwargs)
+        return self.last_answer
+
+
+def client(credentials: dict) -> Client:
+    """A twilio-python client for an inbox's account, pointed at settings.TWILIO_API_BASE_URL when set.
+
+    It waits HERON_PROVIDER_TIMEOUT_SECONDS for an answer (`KeepsLastAnswer`)."""
+    check_account(credentials)
+    account_sid, auth_token = credentials["account_sid"], credentials["auth_token"]
     twilio = Client(
         credentials.get("api_key_sid") or account_sid,
         credentials.get("api_key_secret") or auth_token,
         account_sid=account_sid,
-        http_client=TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
+        http_client=KeepsLastAnswer(timeout=settings.HERON["PROVIDER_TIMEOUT_SECONDS"]),
     )
     base_url = getattr(settings, "TWILIO_API_BASE_URL", "")
     if base_url:

@@ -13,6 +13,10 @@ app.conf.beat_schedule = {
         "task": "inbox.tasks.wake_snoozed_conversations",
         "schedule": float(os.environ.get("HERON_SNOOZE_CHECK_SECONDS", "60")),
     },
+    "sweep-sends": {  # retries that are due, and sends whose worker died mid-call (inbox/services/outbound.py)
+        "task": "inbox.tasks.sweep_sends",
+        "schedule": float(os.environ.get("HERON_SEND_SWEEP_SECONDS", "10")),
+    },
     "process-stale-raw-events": {
         "task": "inbox.tasks.process_stale_raw_events",
         "schedule": float(os.environ.get("HERON_STALE_EVENTS_CHECK_SECONDS", "60")),

@@ -269,6 +269,11 @@ HERON = {
     "REOPEN_WINDOW_HOURS": int(os.environ.get("HERON_REOPEN_WINDOW_HOURS", "168")),
     "SEND_MAX_RETRIES": int(os.environ.get("HERON_SEND_MAX_RETRIES", "5")),
     "SEND_RETRY_BACKOFF_SECONDS": float(os.environ.get("HERON_SEND_RETRY_BACKOFF_SECONDS", "2")),
+    # How long a send waits for the provider's answer (Twilio, Google) before it is unconfirmed.
+    "PROVIDER_TIMEOUT_SECONDS": float(os.environ.get("HERON_PROVIDER_TIMEOUT_SECONDS", "15")),
+    # A send still in flight this long after it started is taken for interrupted (its worker died)
+    # and reconciled with the provider; keep it well above the provider timeout (docs/sending.md).
+    "SEND_LEASE_SECONDS": float(os.environ.get("HERON_SEND_LEASE_SECONDS", "60")),
     # Provider webhooks skip the browser middleware and run on a few long-lived threads
     # (config/webhook_fast_path.py); 0 sends them through Django's handler like every other request.
     "WEBHOOK_FAST_PATH": env_bool("HERON_WEBHOOK_FAST_PATH", True),
@@ -292,7 +297,7 @@ _email_host = os.environ.get("EMAIL_HOST", "")
 _email_backend = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if DEBUG and not _email_host
-    else "django.core.mail.backends.smtp.EmailBackend",
+    else "channels_adapters.email.smtp.EmailBackend",  # Django's, telling a lost answer from a refusal
 )
 _smtp_options = {
     "host": _email_host or "127.0.0.1",

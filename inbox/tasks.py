@@ -14,13 +14,15 @@ def _backoff(retries: int) -> float:
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
 def deliver_message(self, message_id: int) -> None:
-    try:
-        outbound.deliver(message_id)
-    except TransientSendError as exc:
-        if self.request.retries >= settings.HERON["SEND_MAX_RETRIES"]:
-            outbound.give_up(message_id, f"The provider kept failing: {exc}")
-            return
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    """The service counts attempts and says when to run again; inline (no worker), the sweeper does."""
+    delay = outbound.deliver(message_id, retried_by_task=not self.request.is_eager)
+    if delay is not None and not self.request.is_eager:
+        raise self.retry(countdown=delay)
+
+
+@shared_task
+def sweep_sends() -> int:
+    return outbound.sweep_sends()
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)

@@ -25,6 +25,7 @@ from inbox.services import outbound
 from inbox.services.contacts import add_identity
 from inbox.services.raw_events import replay_failed_events
 from tests.support.email import SmtpSink, basic_auth_header, mime, post_postmark
+from tests.support.sending import settle
 
 
 @pytest.fixture
@@ -442,17 +443,48 @@ def test_smtp_refusal_marks_the_reply_failed(receive, smtp_inbox, smtp_sink, age
 
 
 def test_smtp_server_down_is_transient(email_inbox, receive, agent, django_capture_on_commit_callbacks):
-    from channels_adapters.base import TransientSendError
     from tests.support.servers import free_port
 
     email_inbox.settings = {"smtp": {"host": "127.0.0.1", "port": free_port(), "timeout": 2}}
     email_inbox.save()
     first = receive(mime())
     message = outbound.send_message(first.conversation, agent, text="hi")  # on_commit not run: deliver by hand
-    with pytest.raises(TransientSendError):
-        outbound.deliver(message.pk)
+    assert outbound.deliver(message.pk) == 2  # seconds until the next attempt
     message.refresh_from_db()
-    assert message.status == DeliveryStatus.QUEUED and "send_in_flight" not in message.metadata
+    assert message.status == DeliveryStatus.QUEUED and "flight" not in message.metadata["send"]
+    # The agent sees it at once, not when the retries run out.
+    assert message.error_message.startswith("Retrying (attempt 2 of 6, next in 2 s): SMTP unavailable: ")
+
+
+def test_a_connection_dropped_after_data_is_not_sent_again(
+    receive, smtp_inbox, smtp_sink, agent, django_capture_on_commit_callbacks
+):
+    """The server got the whole message and dropped the connection before its "250". SMTP cannot be
+    asked what it kept; servers store a message before they answer, so it is not sent again, and the
+    agent is told it was never confirmed."""
+    first = receive(mime())
+    smtp_sink.drop_after_data()
+    reply = agent_reply(first.conversation, agent, "Hello!", django_capture_on_commit_callbacks)
+    [envelope] = smtp_sink.envelopes
+    assert (reply.status, reply.provider_status) == (DeliveryStatus.SENT, "unconfirmed")
+    assert reply.external_id == th.normalize_message_id(envelope.message["Message-ID"])
+    assert reply.error_message.startswith("The mail server got the whole message but never confirmed it")
+    assert reply.send_check_at is None and reply.send_attempts == 1
+
+
+def test_every_attempt_carries_the_same_message_id(
+    receive, smtp_inbox, smtp_sink, agent, settings, django_capture_on_commit_callbacks
+):
+    settings.HERON = {**settings.HERON, "SEND_RETRY_BACKOFF_SECONDS": 0}
+    first = receive(mime())
+    smtp_sink.defer_data(2)
+    reply = agent_reply(first.conversation, agent, "Hello!", django_capture_on_commit_callbacks)
+    assert reply.error_message.startswith("Retrying (attempt 2 of 6, next in 0 s): SMTP temporary failure 451")
+    reply = settle(reply)
+    [sent] = smtp_sink.envelopes
+    assert [d.message["Message-ID"] for d in smtp_sink.deferred] == [sent.message["Message-ID"]] * 2
+    assert reply.status == DeliveryStatus.SENT and reply.external_id == th.normalize_message_id(
+        sent.message["Message-ID"])
 
 
 # ------------------------------------------------------------------------------ content and safety
@@ -662,7 +694,7 @@ def test_tokens_and_message_ids():
     assert th.token_from_address("Support+C123@Heron.local") == 123
     assert th.token_from_address("support+billing@heron.local") is None
     assert th.plus_address("support@heron.local", 5) == "support+c5@heron.local"
-    mid = th.make_message_id(12, 34, "heron.local")
+    mid = th.make_message_id(12, 34, "heron.local", "a1b2c3")
     assert mid.startswith("<heron.c12.m34.") and th.parse_our_message_id(mid) == (12, 34)
     assert th.parse_our_message_id("<CAF3x9+orig@mail.example.org>") is None
     assert th.reference_chain("<a@x>", "<r1@x>\r\n <r2@x> <a@x>") == ["a@x", "r2@x", "r1@x"]

@@ -22,6 +22,7 @@ from channels_adapters.google_reviews.poller import poll_inbox
 from inbox.models import Conversation, Identity, Inbox, Message, MessageKind, RawInboundEvent, Status
 from tests.conftest import session_cookie_for
 from tests.fakes.google import FakeGoogle, make_service_account
+from tests.support.sending import settle
 from tests.support.ws import assert_nothing_received, open_socket, receive_until
 
 WEBHOOK = "/webhooks/google/business-messages/"
@@ -276,24 +277,52 @@ def test_agent_reply_reaches_google_with_the_right_body_and_bearer_token(
     assert message.status == "sent" and message.external_id == f"heron-{message.pk}"
 
 
+@pytest.fixture
+def quick_retries(settings):
+    """Retries after 0.2 s (then 0.4, 0.8…), the provider's answer awaited half a second, a lease of one second."""
+    settings.HERON = {**settings.HERON, "SEND_RETRY_BACKOFF_SECONDS": 0.2, "PROVIDER_TIMEOUT_SECONDS": 0.5,
+                      "SEND_LEASE_SECONDS": 1}
+
+
 def test_already_exists_after_a_lost_answer_is_treated_as_sent(
-        client_for, agent, gbm_conversation, fake_google, django_capture_on_commit_callbacks):
+        client_for, agent, gbm_conversation, fake_google, quick_retries, django_capture_on_commit_callbacks):
     fake_google.accept_but_fail_next(503)  # Google stored it, but Heron only saw a 503
     with django_capture_on_commit_callbacks(execute=True):
         response = reply(client_for, agent, gbm_conversation)
-    message = Message.objects.get(pk=response.json()["id"])
+    message = settle(response.json()["id"])
     assert [r.status_code for r in fake_google.send_attempts()] == [503, 409]
     assert list(fake_google.message_ids) == [f"heron-{message.pk}"]  # the customer got it once
     assert message.status == "sent" and message.provider_status == "ALREADY_EXISTS"
     assert message.send_attempts == 2
 
 
-def test_google_503_is_retried_until_it_is_accepted(
-        client_for, agent, gbm_conversation, fake_google, django_capture_on_commit_callbacks):
-    fake_google.fail_next(503, times=2)
+@pytest.mark.parametrize(("fault", "kept"), [
+    ("slow", True), ("reset", True), ("reset", False), ("html", True), ("html", False),
+    ("killed", True), ("killed", False),
+])
+def test_a_lost_answer_from_google_never_sends_the_reply_twice(
+        fault, kept, client_for, agent, gbm_conversation, fake_google, quick_retries,
+        django_capture_on_commit_callbacks):
+    """Unconfirmed, the reply is sent again under the same messageId: Google refuses a repeat
+    (ALREADY_EXISTS), which confirms the first."""
+    fake_google.fault_next(fault, accept=kept, seconds=2 if fault == "slow" else 1)
     with django_capture_on_commit_callbacks(execute=True):
         response = reply(client_for, agent, gbm_conversation)
     message = Message.objects.get(pk=response.json()["id"])
+    assert message.status == "unconfirmed" and message.error_message.startswith("Unconfirmed: Google")
+    message = settle(message, timeout=20)
+    assert list(fake_google.message_ids) == [f"heron-{message.pk}"]  # the customer got it once
+    assert (message.status, message.external_id) == ("sent", f"heron-{message.pk}")
+    assert message.provider_status == ("ALREADY_EXISTS" if kept else "sent")
+    assert [r.status_code for r in fake_google.send_attempts()][-1] == (409 if kept else 200)
+
+
+def test_google_503_is_retried_until_it_is_accepted(
+        client_for, agent, gbm_conversation, fake_google, quick_retries, django_capture_on_commit_callbacks):
+    fake_google.fail_next(503, times=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reply(client_for, agent, gbm_conversation)
+    message = settle(response.json()["id"])
     assert [r.status_code for r in fake_google.send_attempts()] == [503, 503, 200]
     assert len(fake_google.sends) == 1
     assert message.status == "sent" and message.send_attempts == 3

@@ -29,6 +29,7 @@ from tests.fakes.twilio import (
     status_params,
     twilio_inbox,
 )
+from tests.support.sending import settle
 
 INBOUND = "/webhooks/twilio/sms/"
 STATUS = "/webhooks/twilio/sms/status/"
@@ -385,18 +386,27 @@ def test_long_reply_is_sent_whole_for_twilio_to_split(client_for, agent, sms_con
     assert fake_twilio.sends[0].get("Body") == text
 
 
+@pytest.fixture
+def quick_retries(settings):
+    """Retries after 0.2 s (then 0.4, 0.8…), the provider's answer awaited half a second, a lease of one second."""
+    settings.HERON = {**settings.HERON, "SEND_RETRY_BACKOFF_SECONDS": 0.2, "PROVIDER_TIMEOUT_SECONDS": 0.5,
+                      "SEND_LEASE_SECONDS": 1}
+
+
 def test_twilio_5xx_is_retried_and_sends_exactly_once(client_for, agent, sms_conversation, fake_twilio,
-                                                      django_capture_on_commit_callbacks):
+                                                      quick_retries, django_capture_on_commit_callbacks):
     fake_twilio.fail_next(503, times=2)
     with django_capture_on_commit_callbacks(execute=True):
         response = reply(client_for, agent, sms_conversation)
     assert response.status_code == 201
+    assert Message.objects.get(pk=response.json()["id"]).error_message.startswith(
+        "Retrying (attempt 2 of 6, next in 0.2 s): Twilio answered 503")
+    message = settle(response.json()["id"])
     assert [r.status_code for r in fake_twilio.requests] == [503, 503, 201]
     assert len(fake_twilio.sends) == 1
-    message = Message.objects.get(pk=response.json()["id"])
     assert message.external_id == fake_twilio.sends[0].sid
     assert message.send_attempts == 3
-    assert message.status == "queued" and "send_in_flight" not in message.metadata
+    assert message.status == "queued" and message.error_message == "" and "flight" not in message.metadata["send"]
 
 
 def test_twilio_4xx_fails_the_message_with_a_readable_reason(client_for, agent, sms_conversation, fake_twilio,
@@ -426,16 +436,72 @@ def test_twilio_21610_marks_the_number_opted_out(client_for, agent, sms_conversa
     assert len(fake_twilio.requests) == 1
 
 
-def test_twilio_unreachable_is_retried_until_given_up(client_for, agent, sms_conversation, settings,
+def test_twilio_unreachable_is_retried_until_given_up(client_for, agent, sms_conversation, settings, quick_retries,
                                                       django_capture_on_commit_callbacks):
     settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
     settings.HERON = {**settings.HERON, "SEND_MAX_RETRIES": 2}
     with django_capture_on_commit_callbacks(execute=True):
         response = reply(client_for, agent, sms_conversation)
-    message = Message.objects.get(pk=response.json()["id"])
+    message = settle(response.json()["id"])
     assert message.status == "failed"
-    assert "kept failing" in message.error_message
+    assert message.error_message.startswith("The provider kept failing: Could not reach Twilio")
     assert message.send_attempts == 3
+
+
+# ------------------------------------------------------------------------------------ lost answers
+@pytest.mark.parametrize(("fault", "kept"), [
+    ("slow", True),  # accepted, answered only after the client gave up waiting
+    ("reset", True), ("reset", False),  # the connection reset once Twilio had read the request
+    ("html", True), ("html", False),  # a 200 that is an HTML page, not Twilio's JSON
+    ("killed", True), ("killed", False),  # Twilio died mid-request and was away for a second
+])
+def test_a_lost_answer_from_twilio_never_sends_the_reply_twice(
+        fault, kept, client_for, agent, sms_conversation, fake_twilio, quick_retries,
+        django_capture_on_commit_callbacks):
+    """Heron does not know whether Twilio has the reply: it looks it up in Twilio's Messages list, adopts
+    what it finds, and sends again only when Twilio has none."""
+    fake_twilio.fault_next(fault, accept=kept, seconds=2 if fault == "slow" else 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reply(client_for, agent, sms_conversation, "Your parcel ships today.")
+    message = Message.objects.get(pk=response.json()["id"])
+    assert message.status == "unconfirmed", message.error_message
+    assert message.error_message.startswith("Unconfirmed: Twilio's answer")
+    if fault == "html":
+        assert message.metadata["send"]["answer"].startswith("200 <!DOCTYPE html>")  # the raw answer, kept
+
+    message = settle(message, timeout=20)
+    [send] = fake_twilio.sends
+    assert len(fake_twilio.requests) == (1 if kept else 2)  # sent again only when Twilio had none
+    assert (message.status, message.provider_status, message.external_id) == ("queued", "queued", send.sid)
+    assert message.send_attempts == (1 if kept else 2) and message.error_message == ""
+    assert fake_twilio.list_requests[-1] == {"To": CUSTOMER, "From": INBOX_NUMBER, "PageSize": "100",
+                                             "DateSent>": message.created_at.date().isoformat()}
+
+
+def test_a_twilio_message_with_the_same_text_that_heron_already_knows_is_not_adopted(
+        client_for, agent, sms_conversation, fake_twilio, quick_retries, django_capture_on_commit_callbacks):
+    """Two replies with the same text: the second, unconfirmed and not kept, must not take the first's SID."""
+    with django_capture_on_commit_callbacks(execute=True):
+        first = reply(client_for, agent, sms_conversation, "OK")
+    fake_twilio.fault_next("reset", accept=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = reply(client_for, agent, sms_conversation, "OK")
+    second = settle(second.json()["id"])
+    assert len(fake_twilio.sends) == 2
+    assert {Message.objects.get(pk=first.json()["id"]).external_id, second.external_id} == {
+        s.sid for s in fake_twilio.sends}
+
+
+def test_a_twilio_5xx_that_is_not_twilios_answer_is_unconfirmed(
+        client_for, agent, sms_conversation, fake_twilio, quick_retries, django_capture_on_commit_callbacks):
+    """A gateway's 504 may hide an accepted message; Twilio's own 503 (its JSON error) does not."""
+    fake_twilio.fault_next("gateway", accept=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reply(client_for, agent, sms_conversation)
+    message = Message.objects.get(pk=response.json()["id"])
+    assert message.status == "unconfirmed" and message.metadata["send"]["answer"].startswith("504 <!DOCTYPE")
+    assert settle(message).external_id == fake_twilio.sends[0].sid
+    assert len(fake_twilio.requests) == 1
 
 
 # ---------------------------------------------------------------------------------- status callbacks

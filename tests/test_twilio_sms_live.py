@@ -37,7 +37,9 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
 @pytest.fixture(scope="session")
 def twilio_server_process(django_db_setup, django_db_blocker, fake_twilio_server):
+    # Tasks run inline, so the send sweeper (the embedded scheduler's) runs the retries, as under `make run`.
     server = Server(CELERY_TASK_ALWAYS_EAGER="1", HERON_SEND_RETRY_BACKOFF_SECONDS="0",
+                    HERON_EMBEDDED_SCHEDULER="1", HERON_SEND_SWEEP_SECONDS="1",
                     TWILIO_API_BASE_URL=fake_twilio_server.url_for("/").rstrip("/"), HERON_FAKE_PROVIDERS="0")
     yield server
     server.stop()
@@ -126,15 +128,15 @@ def test_reply_over_http_reaches_fake_twilio_and_callbacks_end_delivered(live, s
     params = inbound_params()
     assert post(live, INBOUND, params).status_code == 200
     conversation = Message.objects.get(external_id=params["MessageSid"]).conversation
-    fake_twilio.fail_next(500)  # the first try fails; the task retries and sends exactly once
+    fake_twilio.fail_next(500)  # the first try fails; the sweeper retries and sends exactly once
     with api(live, agent) as client:
         response = client.post(f"/api/v1/conversations/{conversation.pk}/messages/", json={"text": "On its way!"})
     assert response.status_code == 201, response.text
+    message = wait_for(lambda: Message.objects.filter(pk=response.json()["id"], send_check_at=None).first())
     assert [r.status_code for r in fake_twilio.requests] == [500, 201]
     [send] = fake_twilio.sends
     assert (send.get("To"), send.get("From"), send.get("Body")) == (CUSTOMER, INBOX_NUMBER, "On its way!")
     assert send.get("StatusCallback") == live.url + STATUS
-    message = Message.objects.get(pk=response.json()["id"])
     assert message.external_id == send.sid
 
     for status in ("delivered", "sent", "queued"):

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from channels_adapters.base import OutboundMessage, SendResult, TransientSendError
 from channels_adapters.email import sender
 
@@ -27,6 +29,9 @@ class EmailAdapter:
 
     def send(self, message: OutboundMessage) -> SendResult:
         return sender.send(message)
+
+    def reconcile(self, message: OutboundMessage, since: datetime) -> list[SendResult]:
+        return sender.reconcile(message, since)
 
     def fetch_media(self, url: str, credentials: dict) -> tuple[bytes, str]:
         raise TransientSendError("Email attachments arrive inside the message; there is nothing to fetch.")

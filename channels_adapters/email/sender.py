@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import datetime
 from email.utils import formataddr
 
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.utils.crypto import salted_hmac
 from django.utils.html import escape, linebreaks
 from django.utils.module_loading import import_string
 
 from channels_adapters.base import OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from channels_adapters.email import smtp
 from channels_adapters.email import threading as th
 
 log = logging.getLogger("heron.email")
@@ -18,15 +21,13 @@ log = logging.getLogger("heron.email")
 
 def mailer_for(inbox_settings: dict, credentials: dict, *, inbox_key: str = "inbox"):
     """The inbox's own SMTP server when configured, else a per-inbox backend path, else MAILERS["default"]."""
-    smtp = inbox_settings.get("smtp") or {}
-    if smtp.get("host"):
-        from django.core.mail.backends.smtp import EmailBackend
-
-        return EmailBackend(
-            alias=inbox_key, host=smtp["host"], port=int(smtp.get("port") or 587),
-            username=smtp.get("username") or "", password=credentials.get("smtp_password", ""),
-            use_tls=bool(smtp.get("use_tls", False)), use_ssl=bool(smtp.get("use_ssl", False)),
-            timeout=float(smtp.get("timeout") or 30),
+    server = inbox_settings.get("smtp") or {}
+    if server.get("host"):
+        return smtp.EmailBackend(
+            alias=inbox_key, host=server["host"], port=int(server.get("port") or 587),
+            username=server.get("username") or "", password=credentials.get("smtp_password", ""),
+            use_tls=bool(server.get("use_tls", False)), use_ssl=bool(server.get("use_ssl", False)),
+            timeout=float(server.get("timeout") or 30),
         )
     backend = inbox_settings.get("email_backend")  # e.g. "anymail.backends.postmark.EmailBackend"
     if backend:
@@ -38,7 +39,9 @@ def build_email(message: OutboundMessage, context) -> tuple[EmailMultiAlternativ
     """The MIME message for one agent reply, and the Message-ID we gave it."""
     domain = message.inbox_settings.get("message_id_domain") or th.domain_of(message.inbox_address)
     headers = dict(message.thread_headers or {})
-    message_id = headers.pop("Message-ID", "") or th.make_message_id(context.conversation_id, message.message_id, domain)
+    message_id = headers.pop("Message-ID", "") or th.make_message_id(
+        context.conversation_id, message.message_id, domain, _message_id_token(message, context)
+    )
     in_reply_to = headers.pop("In-Reply-To", "") or (f"<{context.in_reply_to}>" if context.in_reply_to else "")
     references = headers.pop("References", "") or (
         th.references_for_reply(list(context.references), context.in_reply_to) if context.in_reply_to else ""
@@ -68,6 +71,13 @@ def build_email(message: OutboundMessage, context) -> tuple[EmailMultiAlternativ
     return email, th.normalize_message_id(message_id)
 
 
+def _message_id_token(message: OutboundMessage, context) -> str:
+    """The same for every attempt to send this message, so its Message-ID is too."""
+    created = context.created_at.isoformat() if context.created_at else ""
+    seed = f"{context.conversation_id}.{message.message_id}.{created}"
+    return salted_hmac("heron.email.message-id", seed, algorithm="sha256").hexdigest()[:12]
+
+
 def send(message: OutboundMessage) -> SendResult:
     from inbox.services.email_threading import reply_context
     from inbox.services.email_tracking import remember_esp_message_id
@@ -77,6 +87,12 @@ def send(message: OutboundMessage) -> SendResult:
     try:
         mailer = mailer_for(message.inbox_settings, message.inbox_credentials, inbox_key=f"inbox-{message.inbox_address}")
         mailer.send_messages([email])
+    except smtp.AnswerLost as exc:
+        return SendResult(
+            external_id=message_id, provider_status="unconfirmed", status="sent",
+            note=f"The mail server got the whole message but never confirmed it ({exc or 'no answer'}). "
+                 "Not sent again: servers store a message before they answer, so it most likely has it.",
+        )
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
         raise _classify(exc) from exc
     except smtplib.SMTPResponseException as exc:
@@ -114,3 +130,9 @@ def _classify(exc: Exception) -> Exception:
         return TransientSendError(f"SMTP temporary failure {code}: {exc}")
     return PermanentSendError(f"The mail server refused the message: {exc}", code=str(code or ""),
                               provider_status="rejected")
+
+
+def reconcile(message: OutboundMessage, since: datetime) -> list[SendResult]:
+    """A mail server cannot be asked whether it kept a message; an interrupted send is not repeated."""
+    raise PermanentSendError("A mail server cannot be asked whether it got a message, so it was not sent again "
+                             "(that could deliver it twice). Send it again if the customer did not get it.")

@@ -6,7 +6,6 @@ No Django, no database: the rules that need the database live in inbox/services/
 from __future__ import annotations
 
 import re
-import secrets
 from email.utils import getaddresses
 
 # Localized reply/forward prefixes seen in the wild (RFC 5256 only knows re/fw/fwd).
@@ -100,9 +99,10 @@ def domain_of(address: str) -> str:
     return split_address(address)[2] or "heron.local"
 
 
-def make_message_id(conversation_id: int, message_id: int, domain: str) -> str:
-    """Our own Message-ID, with the conversation in it so a reply threads back without a lookup."""
-    return f"<heron.c{conversation_id}.m{message_id}.{secrets.token_hex(6)}@{domain}>"
+def make_message_id(conversation_id: int, message_id: int, domain: str, token: str) -> str:
+    """Our own Message-ID, with the conversation in it so a reply threads back without a lookup;
+    `token` (alphanumeric) makes it unique and unguessable."""
+    return f"<heron.c{conversation_id}.m{message_id}.{token}@{domain}>"
 
 
 def parse_our_message_id(message_id: str) -> tuple[int, int] | None:

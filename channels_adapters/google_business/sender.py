@@ -3,7 +3,8 @@
 `POST {GOOGLE_BUSINESS_MESSAGES_API_BASE_URL}/v1/conversations/{conversationId}/messages` with
 `{"messageId": "heron-{message id}", "representative": {"representativeType": "HUMAN", "displayName"}, "text"}`.
 The messageId is derived from Heron's message id, so a retried send reuses it and Google answers
-409 ALREADY_EXISTS, which is success: the first attempt got through.
+409 ALREADY_EXISTS, which is success: the first attempt got through. That is also how an unconfirmed
+send is reconciled (the adapter's `reconcile` sends again).
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from channels_adapters import google_common
-from channels_adapters.base import OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from channels_adapters.base import (
+    OutboundMessage,
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+    UnconfirmedSend,
+)
 
 MAX_TEXT = 3072
 
@@ -55,4 +62,7 @@ def send(message: OutboundMessage) -> SendResult:
             return SendResult(external_id=external_id, provider_status="ALREADY_EXISTS", status="sent")
         raise TransientSendError(f"Google answered 409 {status}: {detail}")  # ABORTED: a conflict, retry
     google_common.raise_for_status(response, "Business Messages send")
+    if google_common.json_answer(response) is None:
+        raise UnconfirmedSend(f"Google answered {response.status_code} with something that is not the message it "
+                              "stored", answer=response.text)
     return SendResult(external_id=external_id, provider_status="sent", status="sent")

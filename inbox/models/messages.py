@@ -21,6 +21,9 @@ class MessageKind(models.TextChoices):
 class DeliveryStatus(models.TextChoices):
     RECEIVED = "received"
     QUEUED = "queued"
+    # The provider may or may not have the message (its answer was lost): Heron asks it before
+    # sending again (inbox/services/outbound.py, docs/sending.md).
+    UNCONFIRMED = "unconfirmed"
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"
@@ -31,6 +34,7 @@ class DeliveryStatus(models.TextChoices):
 STATUS_RANK = {
     DeliveryStatus.RECEIVED: 0,
     DeliveryStatus.QUEUED: 1,
+    DeliveryStatus.UNCONFIRMED: 1,
     DeliveryStatus.SENT: 2,
     DeliveryStatus.DELIVERED: 3,
     DeliveryStatus.READ: 4,
@@ -81,6 +85,9 @@ class Message(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     # Outbound idempotency: a retried delivery task finds the attempt already recorded.
     send_attempts = models.PositiveIntegerField(default=0)
+    # When the send sweeper must look at this unsettled reply again (a due retry, a lease running out);
+    # NULL once it is settled, which keeps the sweeper's partial index small.
+    send_check_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,6 +102,7 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "-created_at", "-id"], name="msg_conversation_created"),
             models.Index(fields=["contact", "-created_at", "-id"], name="msg_contact_created"),
+            models.Index(fields=["send_check_at"], condition=Q(send_check_at__isnull=False), name="msg_send_check"),
         ]
 
     def __str__(self) -> str:

@@ -106,6 +106,7 @@ class ReplyContext:
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
     agent_name: str = ""
+    created_at: datetime | None = None  # of the reply: with its ids, what its Message-ID is made of
 
 
 def reply_context(message_id: int) -> ReplyContext:
@@ -130,5 +131,5 @@ def reply_context(message_id: int) -> ReplyContext:
     return ReplyContext(
         conversation_id=conversation.pk, subject=message.subject or conversation.subject,
         inbox_name=message.inbox.name if message.inbox else "", in_reply_to=in_reply_to, references=references,
-        agent_name=agent_name,
+        agent_name=agent_name, created_at=message.created_at,
     )

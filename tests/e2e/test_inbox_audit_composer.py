@@ -3,11 +3,12 @@ box that closes, saying why, the moment the customer texts STOP."""
 
 from playwright.sync_api import expect
 
-from inbox.models import CannedResponse, Conversation, Inbox, Message
+from inbox.models import CannedResponse, Conversation, Message
 from inbox.services.consent import apply_consent
 from inbox.services.ingest import record_inbound
 from tests.conftest import inbound
 from tests.e2e.conftest import item_with_text, off_loop, screenshot
+from tests.fakes.twilio import twilio_inbox
 
 SHIPPING = "Orders ship within 2 business days; you get a tracking link by email."
 SHIP_INTL = "We ship to 40 countries; customs fees are paid on delivery."
@@ -56,7 +57,7 @@ def test_canned_responses_are_picked_from_the_keyboard(signed_in, agent, inbox, 
 
 
 def test_sms_counter_and_the_reply_box_closing_when_the_customer_texts_stop(signed_in, agent, support):
-    sms = Inbox.objects.create(name="Support SMS", channel="sms", address="+15017122661", team=support)
+    sms = twilio_inbox(support, channel="sms", name="Support SMS")
     phone = "+15558675310"
     first = off_loop(record_inbound, inbound(sms, phone, "Is my table ready?", kind="phone", name="Paula Phone"))
     page = signed_in(agent, f"/conversations/{first.message.conversation_id}")

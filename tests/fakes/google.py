@@ -5,7 +5,8 @@
   answer is `{"access_token", "expires_in", "token_type"}`. Every request is recorded.
 - POST /v1/conversations/{id}/messages (Business Messages): needs a bearer token this fake issued;
   records the body; a reused messageId gets 409 ALREADY_EXISTS, like Google; can be told to fail
-  (`fail_next`) or to accept a message and still answer an error (`accept_but_fail_next`, a lost answer).
+  (`fail_next`), to accept a message and still answer an error (`accept_but_fail_next`), or to lose
+  its answer (`fault_next`, see local_server.Fault).
 - GET /v4/accounts/{a}/locations/{l}/reviews (paged, updateTime desc) and
   PUT …/reviews/{r}/reply (records the body, sets the review's reply).
 
@@ -29,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.fakes.local_server import local_http_server
+from tests.fakes.local_server import Fault, Outage, answer_with_fault, local_http_server
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
@@ -71,6 +72,7 @@ class FakeGoogle:
     reviews: dict[str, list[dict]] = field(default_factory=dict)  # location → reviews
     max_page_size: int = 2  # small, so every poll pages
     _failures: list[tuple[int, str, bool]] = field(default_factory=list)
+    _faults: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -100,6 +102,10 @@ class FakeGoogle:
 
     def fail_next(self, status: int = 503, *, times: int = 1, google_status: str = "UNAVAILABLE") -> None:
         self._failures.extend([(status, google_status, False)] * times)
+
+    def fault_next(self, kind: str, *, accept: bool = True, seconds: float = 0.0) -> None:
+        """The next Business Messages send loses its answer this way (local_server.Fault)."""
+        self._faults.append(Fault(kind, accept, seconds))
 
     def accept_but_fail_next(self, status: int = 503, google_status: str = "UNAVAILABLE") -> None:
         """Store the next message, then answer an error anyway: the client never learns it got through."""
@@ -187,11 +193,17 @@ class FakeGoogle:
                     self.message_ids[body["messageId"]] = body
                 self._record(request, status, body)
                 return self._error(status, google_status, "The service is currently unavailable.")
-            self.message_ids[body["messageId"]] = body
-            self._record(request, 200, body)
+            fault = self._faults.pop(0) if self._faults else None
+            if fault is None or fault.accept:
+                self.message_ids[body["messageId"]] = body
+            self._record(request, 200 if fault is None or fault.accept else 0, body)
         conversation = SEND_RE.match(request.path)["conversation"]
         stored = {**body, "name": f"conversations/{conversation}/messages/{body['messageId']}"}
-        return Response(json.dumps(stored), status=200, content_type="application/json")
+
+        def answer() -> Response:
+            return Response(json.dumps(stored), status=200, content_type="application/json")
+
+        return answer_with_fault(self.server, request, fault, answer) if fault else answer()
 
     def handle_list(self, request: Request) -> Response:
         location = REVIEWS_RE.match(request.path)["location"]
@@ -245,6 +257,7 @@ def fake_google(fake_google_server, settings) -> FakeGoogle:
     settings.GOOGLE_BUSINESS_MESSAGES_API_BASE_URL = fake.base_url
     settings.GOOGLE_BUSINESS_PROFILE_API_BASE_URL = fake.base_url
     yield fake
+    Outage.wait_until_over()
     fake_google_server.clear()
 
 

@@ -1,7 +1,12 @@
 """A local fake of Twilio's REST API (pytest-httpserver), spoken to by twilio-python itself.
 
 - POST /2010-04-01/Accounts/{sid}/Messages.json with Basic Auth → 201 JSON {"sid": "SM…", "status": "queued"}
-  (records the form fields; can be told to fail first with 5xx/4xx answers in Twilio's error shape);
+  (records the form fields; can be told to fail first with 5xx/4xx answers in Twilio's error shape, or
+  to lose its answer: `fault_next`, see local_server.Fault);
+- GET /2010-04-01/Accounts/{sid}/Messages.json: the Messages list, newest first, filtered by `To`,
+  `From` and `DateSent` (`DateSent=`, `DateSent<=`, `DateSent>=` a date or a date-time, GMT) and
+  paged by `PageSize`/`Page`, as Twilio documents it. A message is sent the moment it is accepted
+  (its date_sent is its date_created);
 - GET media URLs → the bytes registered with `add_media`, behind Basic Auth, optionally failing first.
 
 Fixtures: `fake_twilio` (fresh state per test, `settings.TWILIO_API_BASE_URL` pointed at it for this
@@ -17,6 +22,7 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -25,9 +31,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from inbox.models import Inbox
-from tests.fakes.local_server import local_http_server
+from tests.fakes.local_server import Fault, Outage, answer_with_fault, local_http_server
 
 MESSAGES_RE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
+RFC2822 = "%a, %d %b %Y %H:%M:%S %z"  # Twilio's dates: "Thu, 30 Jul 2015 20:12:31 +0000"
 MEDIA_RE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/[^/]+/Media/[^/]+$")
 
 
@@ -35,8 +42,9 @@ MEDIA_RE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/[^/]+/
 class Send:
     account_sid: str
     form: dict[str, list[str]]
-    status_code: int
-    sid: str = ""
+    status_code: int  # what the fake meant to answer (a fault may lose it)
+    sid: str = ""  # set when Twilio kept the message
+    fault: str = ""
 
     def get(self, name: str, default: str = "") -> str:
         return (self.form.get(name) or [default])[0]
@@ -57,10 +65,18 @@ class FakeTwilio:
     def base_url(self) -> str:
         return self.server.url_for("/").rstrip("/")
 
+    messages: list[dict] = field(default_factory=list)  # what Twilio holds, in its JSON shape
+    list_requests: list[dict[str, str]] = field(default_factory=list)  # query of every Messages list GET
+    _faults: list[Fault] = field(default_factory=list)
+
     @property
     def sends(self) -> list[Send]:
-        """Accepted sends (answered 201)."""
-        return [r for r in self.requests if r.status_code == 201]
+        """Sends Twilio kept (whatever the client heard of them)."""
+        return [r for r in self.requests if r.sid]
+
+    def fault_next(self, kind: str, *, accept: bool = True, seconds: float = 0.0) -> None:
+        """The next Messages.json POST loses its answer this way (local_server.Fault)."""
+        self._faults.append(Fault(kind, accept, seconds))
 
     def add_account(self, account_sid: str, auth_token: str) -> None:
         self.accounts[account_sid] = auth_token
@@ -105,15 +121,54 @@ class FakeTwilio:
                 status, code, message = self._failures.pop(0)
                 self.requests.append(Send(account_sid, form, status))
                 return self._error(status, code, message)
+            fault = self._faults.pop(0) if self._faults else None
+            if fault is not None and not fault.accept:
+                self.requests.append(Send(account_sid, form, 0, fault=fault.kind))
+        if fault is not None and not fault.accept:  # lost before Twilio stored anything
+            return answer_with_fault(self.server, request, fault, lambda: self._error(500, 20500, "unused"))
+        with self._lock:
             sid = f"{'MM' if form.get('MediaUrl') else 'SM'}{uuid.uuid4().hex}"
-            self.requests.append(Send(account_sid, form, 201, sid))
-        body = {
-            "sid": sid, "account_sid": account_sid, "status": "queued", "to": form.get("To", [""])[0],
-            "from": form.get("From", [None])[0], "body": form.get("Body", [""])[0], "num_segments": "1",
-            "messaging_service_sid": form.get("MessagingServiceSid", [None])[0], "direction": "outbound-api",
-            "error_code": None, "error_message": None, "api_version": "2010-04-01",
-        }
-        return Response(json.dumps(body), status=201, content_type="application/json")
+            now = datetime.now(UTC).strftime(RFC2822)
+            body = {
+                "sid": sid, "account_sid": account_sid, "status": "queued", "to": form.get("To", [""])[0],
+                "from": form.get("From", [None])[0], "body": form.get("Body", [""])[0], "num_segments": "1",
+                "num_media": str(len(form.get("MediaUrl", []))),
+                "messaging_service_sid": form.get("MessagingServiceSid", [None])[0], "direction": "outbound-api",
+                "error_code": None, "error_message": None, "api_version": "2010-04-01",
+                "date_created": now, "date_updated": now, "date_sent": now,
+                "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+            }
+            self.messages.append(body)
+            self.requests.append(Send(account_sid, form, 201, sid, fault=fault.kind if fault else ""))
+
+        def created() -> Response:
+            return Response(json.dumps(body), status=201, content_type="application/json")
+
+        return answer_with_fault(self.server, request, fault, created) if fault else created()
+
+    def handle_list(self, request: Request) -> Response:
+        """GET Messages.json: Twilio's filters, newest first, one page of `PageSize` (50) at `Page` (0)."""
+        account_sid = MESSAGES_RE.match(request.path)["account"]
+        if not self._auth_ok(request, account_sid):
+            return self._error(401, 20003, "Authenticate")
+        args = request.args
+        with self._lock:
+            self.list_requests.append(dict(args))
+            found = [m for m in self.messages if m["account_sid"] == account_sid
+                     and args.get("To", m["to"]) == m["to"] and args.get("From", m["from"]) == m["from"]
+                     and _date_sent_matches(m["date_sent"], args)]
+        found.reverse()
+        size, page = min(int(args.get("PageSize", 50)), 1000), int(args.get("Page", 0))
+        items = found[page * size:(page + 1) * size]
+        uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        more = (page + 1) * size < len(found)
+        return Response(json.dumps({
+            "messages": items, "page": page, "page_size": size, "start": page * size,
+            "end": page * size + max(len(items) - 1, 0), "uri": f"{uri}?PageSize={size}&Page={page}",
+            "first_page_uri": f"{uri}?PageSize={size}&Page=0",
+            "next_page_uri": f"{uri}?PageSize={size}&Page={page + 1}" if more else None,
+            "previous_page_uri": f"{uri}?PageSize={size}&Page={page - 1}" if page else None,
+        }), status=200, content_type="application/json")
 
     def handle_media(self, request: Request) -> Response:
         account_sid = MEDIA_RE.match(request.path)["account"]
@@ -134,7 +189,27 @@ class FakeTwilio:
     def install(self) -> None:
         self.server.clear()
         self.server.expect_request(MESSAGES_RE, method="POST").respond_with_handler(self.handle_messages)
+        self.server.expect_request(MESSAGES_RE, method="GET").respond_with_handler(self.handle_list)
         self.server.expect_request(MEDIA_RE, method="GET").respond_with_handler(self.handle_media)
+
+
+def _date_sent_matches(date_sent: str, args) -> bool:
+    """Twilio's DateSent filters: `DateSent` (that GMT day), `DateSent<` and `DateSent>` (on or
+    before / on or after; twilio-python sends `DateSent>=…` as the key `DateSent>`), each a
+    YYYY-MM-DD date or a YYYY-MM-DDTHH:MM:SSZ time."""
+    sent = datetime.strptime(date_sent, RFC2822)
+    for key, compare in (("DateSent", lambda a, b: a == b), ("DateSent<", lambda a, b: a <= b),
+                         ("DateSent>", lambda a, b: a >= b)):
+        value = args.get(key)
+        if value is None:
+            continue
+        if "T" in value:
+            bound = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            if not compare(sent, bound):
+                return False
+        elif not compare(sent.date(), date.fromisoformat(value)):
+            return False
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -149,6 +224,7 @@ def fake_twilio(fake_twilio_server, settings) -> FakeTwilio:
     fake.install()
     settings.TWILIO_API_BASE_URL = fake.base_url
     yield fake
+    Outage.wait_until_over()
     fake_twilio_server.clear()
 
 

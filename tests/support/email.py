@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
@@ -71,11 +72,30 @@ class Envelope:
 
 @dataclass
 class SmtpSink:
-    """aiosmtpd on loopback, recording every envelope; addresses containing "reject" get a 550."""
+    """aiosmtpd on loopback, recording every envelope; addresses containing "reject" get a 550.
+
+    `drop_after_data(times)`: the next messages are received whole and kept, then the connection
+    drops before the server answers (the client never hears "250"). `defer_data(times)`: the next
+    messages are answered "451, try again later" and not kept (they go to `deferred`).
+    `hold_data(seconds)`: the next message is kept, and answered only after `seconds`.
+    """
 
     host: str = "127.0.0.1"
     port: int = field(default_factory=free_port)
     envelopes: list[Envelope] = field(default_factory=list)
+    deferred: list[Envelope] = field(default_factory=list)
+    _drops: int = 0
+    _defers: int = 0
+    _holds: list[float] = field(default_factory=list)
+
+    def drop_after_data(self, times: int = 1) -> None:
+        self._drops += times
+
+    def defer_data(self, times: int = 1) -> None:
+        self._defers += times
+
+    def hold_data(self, seconds: float) -> None:
+        self._holds.append(seconds)
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -88,9 +108,18 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        received = Envelope(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content)
         with self._lock:
-            self.envelopes.append(Envelope(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content
-                                           or envelope.content))
+            if self._defers:
+                self._defers -= 1
+                self.deferred.append(received)
+                return "451 4.3.0 Try again later"
+            self.envelopes.append(received)
+            drop, self._drops = self._drops > 0, max(self._drops - 1, 0)
+            hold = self._holds.pop(0) if self._holds else 0
+        await asyncio.sleep(hold)
+        if drop:
+            server.transport.abort()  # after the final ".", before any answer
         return "250 Message accepted for delivery"
 
     def start(self) -> SmtpSink:

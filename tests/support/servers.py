@@ -53,7 +53,16 @@ class Process:
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=own_session)
 
+    def kill(self) -> None:
+        """SIGKILL, as the OOM killer or a lost machine does: the process runs no more of its code."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
     def stop(self) -> None:
+        if self.proc.poll() is not None:
+            self.log.close()
+            return
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
@@ -97,13 +106,16 @@ class Server(Process):
 
 
 class CeleryWorker(Process):
-    """`own_session`: started as a service manager starts one, leading a session of its own."""
+    """`own_session`: started as a service manager starts one, leading a session of its own.
+    `beat`: the worker runs the periodic tasks too (`celery worker --beat`)."""
 
-    def __init__(self, *, own_session: bool = False, **env_overrides: str):
+    def __init__(self, *, own_session: bool = False, beat: bool = False, **env_overrides: str):
+        args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+                "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if beat:
+            args += ["--beat", "--schedule", str(Path(settings.VAR_DIR) / f"test-beat-{os.getpid()}-{free_port()}")]
         super().__init__(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            child_env(CELERY_TASK_ALWAYS_EAGER="0", **env_overrides), "celery", own_session=own_session,
+            args, child_env(CELERY_TASK_ALWAYS_EAGER="0", **env_overrides), "celery", own_session=own_session,
         )
         deadline = time.monotonic() + 30
         while "ready." not in self.output():

@@ -5,7 +5,7 @@ export type ConversationStatus = "open" | "pending" | "snoozed" | "resolved";
 export type Priority = "none" | "low" | "medium" | "high" | "urgent";
 export type View = "mine" | "unassigned" | "team" | "all";
 export type MessageKind = "message" | "note" | "call" | "voicemail" | "activity" | "campaign";
-export type MessageStatus = "received" | "queued" | "sent" | "delivered" | "read" | "failed";
+export type MessageStatus = "received" | "queued" | "unconfirmed" | "sent" | "delivered" | "read" | "failed";
 export type Direction = "in" | "out";
 
 export interface TeamRef {

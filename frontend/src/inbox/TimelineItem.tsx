@@ -7,6 +7,7 @@ import { messageMentions, splitMentions } from "./mentions";
 
 const TICKS: Record<string, { icon: IconName; label: string }> = {
   queued: { icon: "clock", label: "Queued" },
+  unconfirmed: { icon: "clock", label: "Unconfirmed" },
   sent: { icon: "check", label: "Sent" },
   delivered: { icon: "checks", label: "Delivered" },
   read: { icon: "checks", label: "Read" },
@@ -20,7 +21,7 @@ export function StatusTicks({ m }: { m: Message }) {
   return (
     <span
       className={`ticks ticks-${m.status}`}
-      title={m.status === "failed" ? `Failed: ${m.error_message || m.error_code || "unknown error"}` : `${t.label}${m.provider_status ? ` (${m.provider_status})` : ""}`}
+      title={m.status === "failed" ? `Failed: ${m.error_message || m.error_code || "unknown error"}` : `${t.label}${m.provider_status ? ` (${m.provider_status})` : ""}${m.error_message ? `: ${m.error_message}` : ""}`}
       role="img"
       aria-label={t.label}
       data-testid="delivery-status"
@@ -253,6 +254,12 @@ export const TimelineItem = memo(function TimelineItem({
         {m.status === "failed" && m.direction === "out" && (
           <div className="error-line" role="note" data-testid="message-error">
             <Icon name="warning" size={14} /> Not delivered: {m.error_message || m.error_code || "unknown error"}
+          </div>
+        )}
+        {m.status !== "failed" && m.direction === "out" && m.kind === "message" && m.error_message && (
+          // What the send is going through: a retry, an answer Heron is checking with the provider.
+          <div className="delivery-note" role="status" data-testid="message-delivery-note">
+            <Icon name="clock" size={14} /> {m.error_message}
           </div>
         )}
       </div>

@@ -75,7 +75,10 @@ function compareMessages(a: Message, b: Message): number {
   return time(a.created_at) - time(b.created_at) || a.id - b.id;
 }
 
-const STATUS_RANK: Record<string, number> = { received: 0, queued: 1, sent: 2, delivered: 3, read: 4, failed: 5 };
+// "unconfirmed" (the provider may not have it yet) ranks with "queued": it can turn back into it.
+const STATUS_RANK: Record<string, number> = {
+  received: 0, queued: 1, unconfirmed: 1, sent: 2, delivered: 3, read: 4, failed: 5,
+};
 
 /**
  * The newer snapshot of a message, except that its delivery status never moves backwards
