@@ -15,6 +15,9 @@ The database keeps it, in the same transaction as the message, whoever writes th
 Words are indexed twice on PostgreSQL, as written (`heron_simple`: any language, stop words
 kept) and stemmed (`heron_stem`, from `HERON_SEARCH_LANGUAGE`), both without accents (`unaccent`).
 Changing the language needs `manage.py rebuild_search_index`. docs/search.md says why.
+
+Migrations install the rule as this module writes it now (`install`): a change here needs a new
+migration that calls `install` again, and `rebuild_search_index` if documents change.
 """
 
 from __future__ import annotations
@@ -80,12 +83,13 @@ def postgres_install() -> list[str]:
         "ALTER TABLE inbox_message ADD COLUMN IF NOT EXISTS search_document tsvector",
         "CREATE OR REPLACE FUNCTION heron_search_document(subject text, body text, extra text, quoted text) "
         f"RETURNS tsvector LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT {document} $$",
-        # Attachments are written after their message: an INSERT has none, an UPDATE reads them.
+        # Attachments are written after their message: an INSERT has none, an UPDATE reads them; a
+        # file name is also split into its words ("label-7431.pdf" is one token to the parser).
         "CREATE OR REPLACE FUNCTION heron_message_search_document() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         "NEW.search_document := heron_search_document(NEW.subject, "
         f"left(concat_ws(' ', NEW.text, NEW.metadata->>'transcript'), {BODY_LIMIT}), "
-        "CASE WHEN TG_OP = 'UPDATE' THEN "
-        "(SELECT string_agg(filename, ' ') FROM inbox_attachment WHERE message_id = NEW.id) END, "
+        "CASE WHEN TG_OP = 'UPDATE' THEN (SELECT string_agg(filename || ' ' || "
+        "regexp_replace(filename, '[^[:alnum:]]+', ' ', 'g'), ' ') FROM inbox_attachment WHERE message_id = NEW.id) END, "
         f"left(NEW.metadata->>'quoted_text', {QUOTED_LIMIT})); RETURN NEW; END $$",
         "DROP TRIGGER IF EXISTS heron_message_search_insert ON inbox_message",
         "CREATE TRIGGER heron_message_search_insert BEFORE INSERT ON inbox_message "
