@@ -243,21 +243,6 @@ class Unaccent(Func):
     output_field = CharField()
 
 
-class Similar(Func):
-    """pg_trgm's `a % b`: the two look alike (similarity at least 0.3: a typo or two in a name);
-    through the trigram indexes of search's migration 0003."""
-
-    template = "%(expressions)s"
-    arg_joiner = " %% "
-    output_field = BooleanField()
-
-
-class WordSimilar(Similar):
-    """pg_trgm's `a <% b`: a is like a part of b (word similarity at least 0.6: a last name alone)."""
-
-    arg_joiner = " <%% "
-
-
 def _closeness(q: str) -> Func:
     return Func(*(Func(Unaccent(Value(q)), Unaccent(F("name")), function=function, output_field=FloatField())
                   for function in ("similarity", "word_similarity")), function="greatest", output_field=FloatField())
@@ -265,18 +250,26 @@ def _closeness(q: str) -> Func:
 
 def contacts_matching(q: str) -> Q:
     """Contacts whose name, email or phone (in any format) contains `q`; on PostgreSQL also names and
-    addresses that look like it (trigram word similarity: typos, missing accents)."""
+    addresses that look like it (trigram similarity: typos, missing accents), each condition one
+    the trigram indexes of search's migration 0003 answer."""
     q = q.strip()
-    identities = Identity.objects.filter(contact=OuterRef("pk"))
-    match = Q(name__icontains=q) | Exists(identities.filter(value__icontains=q.lower()))
     try:
-        match |= Exists(identities.filter(kind="phone", value=normalize_phone(q)))
+        phone = normalize_phone(q)
     except InvalidIdentity:
-        pass
-    if connection.vendor == "postgresql" and len(q) >= 3:
-        match |= Q(Similar(Unaccent(Value(q)), Unaccent(F("name")))) | Q(WordSimilar(Unaccent(Value(q)), Unaccent(F("name"))))
-        match |= Exists(identities.filter(WordSimilar(Value(q.lower()), F("value"))))
-    return match
+        phone = None
+    if connection.vendor != "postgresql":
+        identities = Identity.objects.filter(contact=OuterRef("pk"))
+        match = Q(name__icontains=q) | Exists(identities.filter(value__icontains=q.lower()))
+        return match | Exists(identities.filter(kind="phone", value=phone)) if phone else match
+    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    similar = "OR heron_unaccent(name) %% heron_unaccent(%s) OR heron_unaccent(%s) <%% heron_unaccent(name)"
+    sql = (f"SELECT id FROM inbox_contact WHERE heron_unaccent(name) ILIKE heron_unaccent(%s) "
+           f"{similar if len(q) >= 3 else ''} "
+           "UNION SELECT contact_id FROM inbox_identity WHERE value ILIKE %s"
+           f"{' OR value %% %s' if len(q) >= 3 else ''}{' OR (kind = %s AND value = %s)' if phone else ''}")
+    params = [like, *([q, q] if len(q) >= 3 else []), like.lower(), *([q.lower()] if len(q) >= 3 else []),
+              *(["phone", phone] if phone else [])]
+    return Q(pk__in=RawSQL(sql, params))
 
 
 def search_contacts(user, q: str, limit: int = CONTACTS_SHOWN) -> list[tuple[Contact, list[Identity]]]:
