@@ -154,7 +154,9 @@ def ts(value: datetime) -> str:
     return value.isoformat()
 
 
-def generate(db_url: str, people: dict, sizes: dict, seed: int = 7) -> dict:
+def generate(db_url: str, people: dict, sizes: dict, seed: int = 7,
+             text_for=lambda mid: TEXTS[mid % len(TEXTS)]) -> dict:
+    """`text_for(message id)`: each message's text (bench/search gives words of varied frequency)."""
     rng = random.Random(seed)
     n_contacts, n_conversations, n_messages = sizes["contacts"], sizes["conversations"], sizes["messages"]
     inboxes = people["inboxes"]
@@ -249,7 +251,7 @@ def generate(db_url: str, people: dict, sizes: dict, seed: int = 7) -> dict:
                 stamp = ts(at)
                 messages.row(
                     f"{mid}\t{conv_id}\t{contact_id}\t{inbox_id}\t{'in' if inbound else 'out'}\t{kind}\t{channel}\t\t"
-                    f"{TEXTS[mid % len(TEXTS)]}\t\t{'\\N' if inbound else rng.choice([admin_id, agent_id])}\t"
+                    f"{text_for(mid)}\t\t{'\\N' if inbound else rng.choice([admin_id, agent_id])}\t"
                     f"{identity_id if inbound else '\\N'}\tSM{mid:032x}\t{'received' if inbound else 'delivered'}\t"
                     f"{'received' if inbound else 'delivered'}\t\t\t{{}}\t{0 if inbound else 1}\t{stamp}\t{stamp}\n"
                 )

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "axes",
     "channels",
     "inbox",
+    "search",
     "channels_adapters.simulator.apps.SimulatorConfig",
     "channels_adapters.email.apps.EmailConfig",
     "channels_adapters.twilio_sms.apps.TwilioSmsConfig",
@@ -285,6 +286,11 @@ HERON = {
     # cheaper recording for at most this much latency; none after a quiet spell.
     "HANDOFF_INTERVAL_MS": float(os.environ.get("HERON_HANDOFF_INTERVAL_MS", "15")),
 }
+
+# Full-text search (docs/search.md): words are indexed as written and stemmed in this language (a
+# PostgreSQL text search configuration: english, french, german, ...; `simple` for none). After a
+# change, `manage.py rebuild_search_index`.
+HERON_SEARCH_LANGUAGE = os.environ.get("HERON_SEARCH_LANGUAGE", "english")
 
 ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET") or DEVELOPMENT_SECRETS["ANYMAIL_WEBHOOK_SECRET"]}
 # Email (docs/email.md). Outbound: an inbox's own SMTP settings win; else MAILERS["default"] (SMTP or an ESP).

@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *([path("api/v1/simulate/", simulator_views.simulate)] if settings.HERON_FAKE_PROVIDERS else []),
     path("api/v1/", include("inbox.api.urls")),
+    path("api/v1/", include("search.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Its script from a URL, not inline, for the Content-Security-Policy.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -35,6 +35,7 @@ from inbox.models import CannedResponse, Inbox, Label, Message
 from inbox.services.contacts import create_contact, merge_contacts
 from inbox.services.outbound import send_message
 from inbox.services.people import token_for
+from search.models import SavedView
 from tests.conftest import PASSWORD
 from tests.fakes.twilio import (
     ACCOUNT_SID,
@@ -239,6 +240,15 @@ MATRIX: dict[Operation, Expect] = {
     ("PUT", "/api/v1/canned-responses/{id}/"): setting(200, data={"shortcut": "parcel", "text": "It ships."}),
     ("PATCH", "/api/v1/canned-responses/{id}/"): setting(200, data={"text": "It ships."}),
     ("DELETE", "/api/v1/canned-responses/{id}/"): setting(204),
+    # ---------------------------------------------------------------------------------------- search
+    # Another team's agent finds nothing of Support's (the test checks no answer holds it).
+    ("GET", "/api/v1/search/"): read(data={"q": "parcel 7431"}),
+    ("GET", "/api/v1/saved-views/"): read(),
+    # Anyone keeps views of their own, marketers included: a view changes no conversation.
+    ("POST", "/api/v1/saved-views/"): Expect(403, 201, 201, 201, data={"name": "Parcels", "q": "parcel"}),
+    # Support's shared view: its owner and admins may change it; it is no one else's to see.
+    ("PATCH", "/api/v1/saved-views/{id}/"): Expect(403, 404, 404, 200, data={"name": "Lost parcels"}),
+    ("DELETE", "/api/v1/saved-views/{id}/"): Expect(403, 404, 404, 204),
     # ------------------------------------------------------------------------------ API description
     # The API's description is public, like any open-source project's: it names no data.
     ("GET", "/api/schema/"): public(200),
@@ -377,6 +387,7 @@ def world(settings, tmp_path, support, agent, sales_agent, marketer, admin, inbo
     merge = merge_contacts(contact, create_contact("Bea Merged", [("email", "bea@example.org")]))
     loner = create_contact("Cy Loner", [("phone", "+15005550009")])
     Group.objects.create(name="Reviewers")
+    saved_view = SavedView.objects.create(name="Support parcels", owner=agent, team=support, q="parcel")
     token_for(admin)
     sign_in = {"username": "sol@example.com", "ip_address": "10.0.0.1", "user_agent": "matrix",
                "http_accept": "*/*", "path_info": "/api/v1/auth/login/"}
@@ -394,6 +405,7 @@ def world(settings, tmp_path, support, agent, sales_agent, marketer, admin, inbo
         "teams/{id}": support.pk,
         "labels/{id}": vip.pk,
         "canned-responses/{id}": canned.pk,
+        "saved-views/{id}": saved_view.pk,
         "public/{token}": "not-a-signed-token",
         "{token}/{filename}": "label.txt",
         "Accounts/{account_sid}": ACCOUNT_SID,

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from inbox import selectors
 from inbox.api import serializers as s
+from inbox.api.filters import CONVERSATION_FILTERS, date_param, filter_conversations, int_param
 from inbox.api.pagination import ByLastActivity, ContactsByName, NewestFirst
 from inbox.api.permissions import CanWorkConversations, IsAdminOrReadOnly, IsHeronUser
 from inbox.models import (
@@ -37,9 +38,9 @@ from inbox.public_media import INLINE_IMAGE_TYPES
 from inbox.services import contacts as contact_services
 from inbox.services import conversations as conversation_services
 from inbox.services import outbound as outbound_services
-from inbox.services.identities import InvalidIdentity, normalize_phone
 from inbox.services.originals import original_email
 from inbox.services.outbound import send_message, start_conversation
+from search.selectors import contacts_matching
 
 User = get_user_model()
 HERON = [IsHeronUser]
@@ -127,20 +128,9 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return selectors.visible_conversations(self.request.user).select_related("contact", "inbox")
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(name, str, description=description)
-            for name, description in [
-                ("view", "mine | unassigned | team | all"),
-                ("status", "open | pending | snoozed | resolved"),
-                ("channel", "sms | email | voice | google_business | simulator"),
-                ("inbox", "inbox id"),
-                ("assignee", "user id, or 'none'"),
-                ("team", "team id"),
-                ("label", "label name"),
-                ("priority", "none | low | medium | high | urgent"),
-                ("q", "contact name, email, phone (any format) or subject"),
-            ]
-        ]
+        parameters=[OpenApiParameter(name, str, description=description)
+                    for name, description in CONVERSATION_FILTERS.items()]
+        + [OpenApiParameter("q", str, description="contact name, email, phone (any format) or subject")]
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -149,30 +139,15 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         if self.action != "list":
             return queryset
         params = self.request.query_params
-        user = self.request.user
-        view = params.get("view", "all")
-        if view == "mine":
-            queryset = queryset.filter(assignee=user)
-        elif view == "unassigned":
-            queryset = queryset.filter(assignee__isnull=True)
-        elif view == "team":
-            queryset = queryset.filter(selectors.conversations_of_teams(selectors.team_ids_of(user)))
-        elif view != "all":
-            raise ValidationError({"view": "Use mine, unassigned, team or all."})
-        for param, field in [("status", "status"), ("channel", "inbox__channel"), ("priority", "priority"),
-                             ("label", "labels__name")]:
-            if params.get(param):
-                queryset = queryset.filter(**{field: params[param]})
-        for param, field in [("inbox", "inbox_id"), ("team", "team_id")]:
-            if params.get(param):
-                queryset = queryset.filter(**{field: _int_param(params, param)})
-        if params.get("assignee"):
-            assignee = params["assignee"]
-            queryset = (queryset.filter(assignee__isnull=True) if assignee == "none"
-                        else queryset.filter(assignee_id=_int_param(params, "assignee")))
+        queryset = filter_conversations(queryset, params, self.request.user)
+        if since := date_param(params, "since"):
+            queryset = queryset.filter(last_message_at__gte=since)
+        if until := date_param(params, "until"):
+            queryset = queryset.filter(last_message_at__lt=until)
         if params.get("q"):
             queryset = queryset.filter(
-                Q(contact__in=_contacts_matching(params["q"])) | Q(subject__icontains=params["q"])
+                Q(contact__in=Contact.objects.filter(contacts_matching(params["q"])).values("id"))
+                | Q(subject__icontains=params["q"])
             )
         return queryset.distinct() if params.get("label") else queryset
 
@@ -235,24 +210,6 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
-def _int_param(params, name: str) -> int:
-    try:
-        return int(params[name])
-    except (KeyError, TypeError, ValueError):
-        raise ValidationError({name: "Must be a number."}) from None
-
-
-def _contacts_matching(q: str):
-    """Name, email, or a phone number written any common way."""
-    q = q.strip()
-    match = Q(name__icontains=q) | Q(identities__value__icontains=q.lower())
-    try:
-        match |= Q(identities__kind="phone", identities__value=normalize_phone(q))
-    except InvalidIdentity:
-        pass
-    return Contact.objects.filter(match).values("id")
-
-
 class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsHeronUser, CanWorkConversations]
     serializer_class = s.ContactSerializer
@@ -267,7 +224,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if self.action == "list":
             params = self.request.query_params
             if params.get("q"):
-                contacts = contacts.filter(id__in=_contacts_matching(params["q"]))
+                contacts = contacts.filter(contacts_matching(params["q"]))
             if params.get("label"):
                 contacts = contacts.filter(labels__name=params["label"])
             contacts = contacts.annotate(conversations_count=Count("conversations", distinct=True))
@@ -338,7 +295,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         contact = self.get_object()
-        other = get_object_or_404(self.get_queryset(), pk=_int_param(request.data, "other"))
+        other = get_object_or_404(self.get_queryset(), pk=int_param(request.data, "other"))
         try:
             contact_services.merge_contacts(contact, other)
         except ValueError as exc:
@@ -349,7 +306,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def unmerge(self, request, pk=None):
         contact = self.get_object()
-        merge = get_object_or_404(ContactMerge, pk=_int_param(request.data, "merge_id"), into=contact)
+        merge = get_object_or_404(ContactMerge, pk=int_param(request.data, "merge_id"), into=contact)
         try:
             contact_services.unmerge_contacts(merge)
         except ValueError as exc:
@@ -418,7 +375,7 @@ class EventsView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("after", int, required=True)], responses={200: dict})
     def get(self, request):
-        after = _int_param(request.query_params, "after") if "after" in request.query_params else None
+        after = int_param(request.query_params, "after") if "after" in request.query_params else None
         if after is None:
             raise ValidationError({"after": "Give the id of the last event you applied (0 for all)."})
         events = list(selectors.visible_events(request.user, after)[: self.LIMIT])

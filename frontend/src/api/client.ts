@@ -15,6 +15,7 @@ import type {
   Message,
   Page,
   ReplyOptions,
+  SearchPage,
   SendMessageBody,
   TeamRef,
 } from "./types";
@@ -140,6 +141,20 @@ export function conversationsUrl(f: ConversationFilter): string {
   })}`;
 }
 
+/** The list's filters plus the words: what search combines them with. */
+export function searchUrl(f: ConversationFilter): string {
+  return `${API}/search/${qs({
+    q: f.q,
+    view: f.view,
+    status: f.status,
+    channel: f.channel,
+    inbox: f.inbox,
+    label: f.label,
+    assignee: f.assignee,
+    priority: f.priority,
+  })}`;
+}
+
 export const api = {
   csrf: () => request<void>("GET", `${API}/auth/csrf/`),
   /** Signing in needs the CSRF cookie (login CSRF): fetched first when the browser has none. */
@@ -153,6 +168,8 @@ export const api = {
   /** Pass either a filter (first page) or the `next` URL returned by the server. */
   conversations: (f: ConversationFilter | string, signal?: AbortSignal) =>
     request<Page<Conversation>>("GET", typeof f === "string" ? f : conversationsUrl(f), undefined, signal),
+  search: (f: ConversationFilter | string, signal?: AbortSignal) =>
+    request<SearchPage>("GET", typeof f === "string" ? f : searchUrl(f), undefined, signal),
   conversation: (id: ID) => request<Conversation>("GET", `${API}/conversations/${id}/`),
   patchConversation: (id: ID, patch: ConversationPatch) =>
     request<Conversation>("PATCH", `${API}/conversations/${id}/`, patch),

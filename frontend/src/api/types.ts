@@ -228,3 +228,25 @@ export interface SendMessageBody {
   /** Colleagues @mentioned in a note (private only). */
   mentions?: ID[];
 }
+
+/** GET /api/v1/search/: a conversation and its best matching message. */
+export interface SearchResult {
+  conversation: Conversation;
+  match: {
+    message_id: ID;
+    /** Escaped by the server: text, and <mark> around the matched words only. */
+    snippet_html: string;
+    words: string[];
+    channel: Channel;
+    kind: MessageKind;
+    direction: Direction;
+    created_at: string;
+  };
+}
+
+export interface SearchPage extends Page<SearchResult> {
+  count: number;
+  count_capped: boolean;
+  hints: string[];
+  contacts: { contact: { id: ID; name: string; avatar_initials: string }; identities: Identity[] }[];
+}

@@ -7,6 +7,7 @@ import { channelLabel, fullTime, relativeTime } from "../ui/format";
 import { ChannelIcon } from "../ui/icons";
 import { navigate } from "../ui/router";
 import { useNow } from "../ui/useNow";
+import { SearchResults } from "../search/SearchResults";
 import { loadList, loadMore } from "./actions";
 import { ListFilters } from "./ListFilters";
 
@@ -85,7 +86,7 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
           ref={searchRef}
           type="search"
           className="search"
-          placeholder="Search conversations  ( / )"
+          placeholder="Search messages, contacts  ( / )"
           aria-label="Search conversations"
           value={q}
           onChange={(e) => setQ(e.target.value)}
@@ -96,6 +97,7 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
         />
         <ListFilters me={me} filter={filter} onChange={setFilter} />
       </div>
+      {filter.q?.trim() ? <SearchResults filter={filter} selectedId={selectedId} /> : (
       <div className="list-scroll" ref={scrollRef} data-testid="conversation-list" role="list" aria-label="Conversations" aria-busy={list.loading} id="conversation-list">
         {list.error && (
           <div className="empty error" role="alert">
@@ -138,6 +140,7 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
           })}
         </div>
       </div>
+      )}
     </section>
   );
 }

@@ -4,6 +4,7 @@ import type { Conversation, Me, Message } from "../api/types";
 import { useInbox } from "../live";
 import { dayLabel } from "../ui/format";
 import { loadOlder } from "./actions";
+import { searchTarget } from "../search/highlight";
 import { TimelineItem } from "./TimelineItem";
 
 /** Room above the first message for "Load older messages" / "Beginning of history" and the first day. */
@@ -111,7 +112,11 @@ export function VirtualTimeline({
   useLayoutEffect(() => {
     if (!loadedOnce.current && tl.loaded && rows.length) {
       loadedOnce.current = true;
-      virtualizer.scrollToIndex(rows.length - 1, { align: "end" });
+      // Opened from a search result: that message, in the middle; otherwise the newest.
+      const target = searchTarget();
+      const hit = target ? rows.findIndex((m) => m.id === target.messageId) : -1;
+      if (hit >= 0) virtualizer.scrollToIndex(hit, { align: "center" });
+      else virtualizer.scrollToIndex(rows.length - 1, { align: "end" });
       const id = requestAnimationFrame(() => requestAnimationFrame(() => setSettled(true)));
       return () => cancelAnimationFrame(id);
     }
@@ -138,6 +143,7 @@ export function VirtualTimeline({
   };
 
   const label = `Timeline with ${contactName || "this contact"}`;
+  const target = searchTarget();
   return (
     <div
       className="timeline"
@@ -183,7 +189,8 @@ export function VirtualTimeline({
               aria-setsize={tl.older ? -1 : rows.length}
               aria-label={describe(m)}
             >
-              <TimelineItem m={m} currentConversationId={currentConversationId} meId={meId} />
+              <TimelineItem m={m} currentConversationId={currentConversationId} meId={meId}
+                            highlight={target?.messageId === m.id ? target.words : undefined} />
               {sep && <DaySeparator label={nextDay!} />}
             </div>
           );

@@ -1,3 +1,4 @@
+import { Highlighted } from "../search/highlight";
 import { memo, useMemo, useState } from "react";
 import type { Attachment, Message } from "../api/types";
 import { channelLabel, clockTime, duration, fileSize, fullTime } from "../ui/format";
@@ -200,10 +201,13 @@ export const TimelineItem = memo(function TimelineItem({
   m,
   currentConversationId,
   meId,
+  highlight,
 }: {
   m: Message;
   currentConversationId: number;
   meId?: number;
+  /** Opened from a search result: this message is the match, with these words marked. */
+  highlight?: string[];
 }) {
   const common = {
     "data-testid": "timeline-item",
@@ -226,7 +230,8 @@ export const TimelineItem = memo(function TimelineItem({
 
   const who = m.sender?.name ?? (m.direction === "in" ? "Contact" : "Heron");
   return (
-    <div className={`item ${m.kind === "note" ? "note" : m.direction === "in" ? "in" : "out"}${other ? " other-conv" : ""}`} {...common}>
+    <div className={`item ${m.kind === "note" ? "note" : m.direction === "in" ? "in" : "out"}${other ? " other-conv" : ""}${highlight ? " search-hit" : ""}`}
+         data-search-hit={highlight ? "true" : undefined} {...common}>
       <div className="bubble">
         <div className="item-head">
           <span className={`chan chan-${m.channel}`} title={channelLabel(m.channel)} data-testid="channel-badge">
@@ -242,7 +247,7 @@ export const TimelineItem = memo(function TimelineItem({
         ) : m.kind === "note" ? (
           <NoteText m={m} meId={meId} />
         ) : (
-          <div className="text">{m.text}</div>
+          <div className="text"><Highlighted text={m.text} words={highlight ?? []} /></div>
         )}
         <Attachments items={m.attachments} />
         <div className="item-foot">
