@@ -65,13 +65,14 @@ def email(inbox: Inbox, text: str, *, subject="Order", sender="Alice <alice@exam
 
 
 def test_every_channels_words_are_found(settings, tmp_path, client_for, admin, agent, support, sms_inbox,
-                                        email_inbox, inbox):
+                                        email_inbox, inbox, service_account):
     settings.MEDIA_ROOT = tmp_path
     voice = twilio_inbox(support, channel="voice", name="Support voice")
     google = Inbox.objects.create(name="Support Google", channel="google_business", address="brands/1/agents/2",
                                   team=support)
-    reviews = Inbox.objects.create(name="Support reviews", channel="google_reviews", address="accounts/1/locations/2",
-                                   team=support)
+    reviews = Inbox(name="Support reviews", channel="google_reviews", address="accounts/1/locations/2", team=support)
+    reviews.credentials = {"service_account_info": service_account}  # a reply is refused without one
+    reviews.save()
     texted = sms(sms_inbox, "+15558675310", "Is the blue mug back in stock? Order #1101")
     mailed = email(email_inbox, "The box had a crushed corner.", subject="Damaged parcel")
     call = start_call(voice.pk, "CA" + "1" * 32, SenderIdentity(kind="phone", value="+15558675311")).message
