@@ -24,6 +24,9 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
   const list = useInbox((s) => s.list);
   const { filter } = list;
   const [q, setQ] = useState(filter.q ?? "");
+  // A search also looks in messages (SearchResults, below the rows): how many conversations it found there.
+  const searching = !!filter.q?.trim();
+  const [messageMatches, setMessageMatches] = useState<number | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const now = useNow(30_000);
@@ -97,7 +100,6 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
         />
         <ListFilters me={me} filter={filter} onChange={setFilter} />
       </div>
-      {filter.q?.trim() ? <SearchResults filter={filter} selectedId={selectedId} /> : (
       <div className="list-scroll" ref={scrollRef} data-testid="conversation-list" role="list" aria-label="Conversations" aria-busy={list.loading} id="conversation-list">
         {list.error && (
           <div className="empty error" role="alert">
@@ -107,7 +109,7 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
             </button>
           </div>
         )}
-        {!list.error && list.loaded && !list.loading && list.items.length === 0 && (
+        {!list.error && list.loaded && !list.loading && list.items.length === 0 && (!searching || messageMatches === 0) && (
           <EmptyList
             filter={filter}
             hasTeams={me.teams.length > 0}
@@ -139,8 +141,8 @@ export function ConversationList({ me, selectedId }: { me: Me; selectedId: numbe
             );
           })}
         </div>
+        {searching && <SearchResults filter={filter} selectedId={selectedId} onCount={setMessageMatches} />}
       </div>
-      )}
     </section>
   );
 }

@@ -7,9 +7,12 @@ import { navigate } from "../ui/router";
 import { useNow } from "../ui/useNow";
 import { searchTargetQuery } from "./highlight";
 
-/** What a search finds: matching contacts, then conversations by relevance and recency, each with
- * its best message's snippet (the server's escaped HTML: only <mark> elements in it). */
-export function SearchResults({ filter, selectedId }: { filter: ConversationFilter; selectedId: number | null }) {
+/** What a search finds in messages, below the conversations the list finds by contact and subject:
+ * matching contacts, then conversations by relevance and recency, each with its best message's snippet
+ * (the server's escaped HTML: only <mark> elements in it). `onCount` hears how many conversations matched. */
+export function SearchResults({ filter, selectedId, onCount }: {
+  filter: ConversationFilter; selectedId: number | null; onCount: (count: number | null) => void;
+}) {
   const [page, setPage] = useState<SearchPage | null>(null);
   const [more, setMore] = useState<SearchResult[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -19,10 +22,12 @@ export function SearchResults({ filter, selectedId }: { filter: ConversationFilt
   useEffect(() => {
     const abort = new AbortController();
     setError(null);
+    onCount(null);
     api.search(filter, abort.signal).then(
       (p) => {
         setPage(p);
         setMore([]);
+        onCount(p.count);
       },
       (e) => {
         if (!abort.signal.aborted) setError(errorText(e));
@@ -40,6 +45,8 @@ export function SearchResults({ filter, selectedId }: { filter: ConversationFilt
 
   if (error) return <div className="empty error" role="alert">Search failed: {error}</div>;
   if (!page) return <div className="empty">Searching…</div>;
+  // Nothing in messages either: the list above says so, with its way out.
+  if (page.count === 0 && page.contacts.length === 0 && page.hints.length === 0) return null;
   const results = [...page.results, ...more];
   return (
     <div className="search-results" data-testid="search-results" role="list" aria-label="Search results">
@@ -56,7 +63,7 @@ export function SearchResults({ filter, selectedId }: { filter: ConversationFilt
         </div>
       )}
       <div className="search-count muted small" data-testid="search-count">
-        {page.count === 0 ? "No messages match." : `${page.count}${page.count_capped ? "+" : ""} conversation${page.count === 1 ? "" : "s"}`}
+        {page.count === 0 ? "No messages match." : `In messages: ${page.count}${page.count_capped ? "+" : ""} conversation${page.count === 1 ? "" : "s"}`}
       </div>
       {page.hints.map((h) => <div key={h} className="search-hint muted small" role="note">{h}</div>)}
       {results.map((r) => {
