@@ -11,24 +11,22 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from channels_adapters.base import PermanentSendError
-from channels_adapters.common import LoopRequest, download_media
+from channels_adapters.common import download_media
 from inbox.services.identities import InvalidIdentity, normalize_phone
-from inbox.services.raw_events import BadPayload
+from inbox.services.raw_events import BadPayload, WebhookRequest
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 SID_RE = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")
 REST_TIMEOUT_SECONDS = 15
 
 
-def public_url(request: HttpRequest | LoopRequest) -> str:
+def public_url(request: WebhookRequest) -> str:
     """The URL Twilio signed: our public base URL (scheme + host as Twilio sees them) + path + query.
 
     Behind a TLS-terminating proxy Django sees http:// and an internal host; Twilio signed the URL
@@ -56,27 +54,22 @@ class FormParams(MultiValueDict):
     getall = MultiValueDict.getlist
 
 
-def form_is_signed_for(url: str, params: FormParams, signature: str, credentials: dict) -> bool:
-    """`signature_is_valid` for a form exactly at `url`, the URL Twilio was given, for the event loop.
+def signed_params(request: WebhookRequest) -> FormParams:
+    """The form Twilio signed, read as Django reads `request.POST` (what is not UTF-8 with replacement
+    characters: the endpoint's strict parse refuses it once the signature has been checked)."""
+    return FormParams(form(request.body, errors="replace"))
 
-    Twilio's own check also tries the URL with its default port added or removed, signing twice; a
-    request this refuses still goes to the view, which checks both.
+
+def request_is_signed(request: WebhookRequest, params: FormParams, credentials: dict) -> bool:
+    """Validate X-Twilio-Signature of a form-encoded POST against the inbox's auth token(s).
+
+    Twilio's own check signs twice (the URL with its default port added, and removed): the URL as
+    given, the one Twilio was given, is tried alone first.
     """
+    url, signature, tokens = public_url(request), request.headers.get(SIGNATURE_HEADER, ""), auth_tokens(credentials)
     return bool(signature) and any(
-        hmac.compare_digest(RequestValidator(token).compute_signature(url, params), signature)
-        for token in auth_tokens(credentials)
-    )
-
-
-def request_is_signed(request: HttpRequest, credentials: dict) -> bool:
-    """Validate X-Twilio-Signature of a form-encoded POST (or a GET) against the inbox's auth token(s)."""
-    if request.method == "POST":
-        params = request.body.decode("utf-8", "replace") if request.content_type == "application/json" else request.POST
-    else:
-        params = {}  # GET: the parameters are part of the signed URL already
-    return signature_is_valid(
-        public_url(request), params, request.headers.get(SIGNATURE_HEADER, ""), auth_tokens(credentials)
-    )
+        hmac.compare_digest(RequestValidator(token).compute_signature(url, params), signature) for token in tokens
+    ) or signature_is_valid(url, params, signature, tokens)
 
 
 def sign(url: str, params: dict, auth_token: str) -> str:
@@ -113,11 +106,12 @@ def fetch_media(url: str, credentials: dict) -> tuple[bytes, str]:
 
 
 # ------------------------------------------------------------------ webhook bodies (form-encoded)
-def form(body: bytes) -> dict[str, list[str]]:
-    """A stored raw body, parsed strictly: what Django would decode with replacement characters is refused."""
+def form(body: bytes, *, errors: str = "strict") -> dict[str, list[str]]:
+    """A raw body, parsed strictly: what Django would decode with replacement characters is refused
+    (unless `errors="replace"`)."""
     try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict",
-                        max_num_fields=500)
+        return parse_qs(bytes(body).decode("utf-8", errors), keep_blank_values=True, encoding="utf-8",
+                        errors=errors, max_num_fields=500)
     except UnicodeDecodeError as exc:
         raise BadPayload("The request body is not valid UTF-8 form data") from exc
     except ValueError as exc:

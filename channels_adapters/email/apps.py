@@ -8,12 +8,7 @@ class EmailConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from channels_adapters.email import (  # noqa: F401 - signal receivers, processors, tasks, loop accept
-            inbound,
-            postmark,
-            tasks,
-            tracking,
-        )
+        from channels_adapters.email import inbound, tasks, tracking  # noqa: F401 - signal receivers, processors, tasks
         from channels_adapters.email.parse import parse_headers_once_in_anymail
         from config.celery import app
 

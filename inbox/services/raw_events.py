@@ -21,7 +21,7 @@ from django.db import close_old_connections, connection
 from django.http import HttpRequest
 from django.utils import timezone
 
-from inbox import loop_writes, plain_writes
+from inbox import plain_writes
 from inbox.inbound_reads import raw_events_with_inbox
 from inbox.models import Inbox, RawInboundEvent
 from inbox.realtime.publish import frames_held
@@ -87,28 +87,13 @@ class WebhookRequest(Protocol):
     def get_full_path(self) -> str: ...
 
 
-def store_raw_event(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
-    raw = raw_event_for(request, channel=channel, endpoint=endpoint, inbox=inbox)
-    plain_writes.insert(raw)  # every webhook's one statement before its answer
-    return raw
-
-
-async def accept_on_loop(raw: RawInboundEvent, *, checked: bool = False) -> bool:
-    """A verified webhook's raw event (unsaved), stored and handed to a worker from the event loop
-    (config/webhook_fast_path.py). False, with nothing stored, when the view must decide instead:
-    the body fails its endpoint's check (the view keeps it failed and answers 4xx; `checked`: the
-    caller ran the check already), or tasks run inline. The loop waits for nothing but the INSERT
-    (inbox/loop_writes.py), whose errors (the inbox deleted meanwhile, the database away) are the
-    caller's."""
-    from inbox.tasks import process_raw_events_task
-
-    if process_raw_events_task.app.conf.task_always_eager:
-        return False
-    if not checked and _processors[raw.endpoint].check is not None and _check_failure(raw) is not None:
-        return False
-    await loop_writes.insert(raw)
-    process_handoff(_start_handoff).submit(raw.pk)
-    return True
+def raw_event_for(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
+    """The raw event that keeps this request (unsaved): its body, verbatim, and the headers worth keeping."""
+    headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+    return RawInboundEvent(
+        channel=channel, endpoint=endpoint, inbox=inbox, url=request.get_full_path(), headers=headers,
+        content_type=request.content_type or "", body=request.body,
+    )
 
 
 def keep_unreadable(request: HttpRequest, *, channel: str, endpoint: str, error: ValueError) -> RawInboundEvent:
@@ -117,15 +102,6 @@ def keep_unreadable(request: HttpRequest, *, channel: str, endpoint: str, error:
     _set_outcome(raw, error)
     plain_writes.insert(raw)
     return raw
-
-
-def raw_event_for(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
-    """The raw event that keeps this request (unsaved): its body, verbatim, and the headers worth keeping."""
-    headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-    return RawInboundEvent(
-        channel=channel, endpoint=endpoint, inbox=inbox, url=request.get_full_path(), headers=headers,
-        content_type=request.content_type or "", body=request.body,
-    )
 
 
 class BadPayload(ValueError):
@@ -160,19 +136,15 @@ def _run_processor(raw: RawInboundEvent) -> Exception | None:
     return error
 
 
-def check_raw_event(raw: RawInboundEvent) -> ValueError | None:
-    """Run a deferred endpoint's check; a body it refuses is marked failed now (the sender's fault)."""
-    error = _check_failure(raw)
-    if error is not None:
-        _set_outcome(raw, error)
-        raw.save(update_fields=OUTCOME_FIELDS)
-    return error
-
-
-def _check_failure(raw: RawInboundEvent) -> ValueError | None:
+def check_before_keeping(raw: RawInboundEvent) -> ValueError | None:
+    """Run a deferred endpoint's check on an unsaved event; a body it refuses is marked failed, to be
+    kept so (the sender's fault)."""
+    processor = _processors.get(raw.endpoint)
     try:
-        _processors[raw.endpoint].check(raw)
+        if processor is not None and processor.check is not None:
+            processor.check(raw)
     except ValueError as exc:
+        _set_outcome(raw, exc)
         return exc
     return None
 
