@@ -20,17 +20,63 @@ from inbox.inbox_cache import forget_inboxes
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.raw_events import (
     BadPayload,
-    WebhookRequest,
     check_before_keeping,
     defer_raw_event,
     is_deferred,
     process_raw_event,
-    raw_event_for,
     register_processor,
 )
 
 # Far above any provider's own cap (Twilio's MMS total is 5 MB): anything larger is not a customer's file.
 MAX_MEDIA_BYTES = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LoopRequest:
+    """A webhook as the event loop reads it, without building Django's request (which cost more than
+    the rest of accepting it): the parts of `HttpRequest` a `Webhook` reads, by the same names."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: CaseInsensitiveMapping
+    body: bytes
+
+    @classmethod
+    def from_scope(cls, scope: dict, body: bytes) -> "LoopRequest":
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:  # a repeated header is joined, as Django joins it
+            name, value = name.decode("latin1"), value.decode("latin1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        return cls(scope["method"], scope["path"], scope.get("query_string", b"").decode(),
+                   CaseInsensitiveMapping(headers), body)
+
+    @property
+    def content_type(self) -> str:
+        return parse_header_parameters(self.headers.get("Content-Type", ""))[0]
+
+    def get_full_path(self) -> str:
+        return escape_uri_path(self.path) + (f"?{iri_to_uri(self.query_string)}" if self.query_string else "")
+
+
+# What an endpoint reads a request through, on either transport.
+WebhookRequest = HttpRequest | LoopRequest
+
+# Headers worth keeping to re-verify or debug a delivery; never cookies or auth.
+KEPT_HEADERS = (
+    "Content-Type", "User-Agent", "X-Twilio-Signature", "I-Twilio-Idempotency-Token", "X-Goog-Signature",
+    "X-Forwarded-For", "X-Forwarded-Proto", "X-Heron-Signature",
+)
+
+
+def kept_headers(request: WebhookRequest) -> dict[str, str]:
+    return {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+
+
+def raw_event_for(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
+    """The raw event that keeps this request (unsaved): its body, verbatim, and the headers worth keeping."""
+    return RawInboundEvent(channel=channel, endpoint=endpoint, inbox=inbox, url=request.get_full_path(),
+                           headers=kept_headers(request), content_type=request.content_type or "", body=request.body)
 
 
 @dataclass(frozen=True)
@@ -111,34 +157,6 @@ class Webhook:
 class UnknownMessage(LookupError):
     """A status update or receipt for a message Heron has not stored (yet): kept failed for replay,
     and no error for the provider (pass it as `retry_later`)."""
-
-
-@dataclass(frozen=True)
-class LoopRequest:
-    """A webhook as the event loop reads it, without building Django's request (which cost more than
-    the rest of accepting it): the parts of `HttpRequest` a `Webhook` reads, by the same names."""
-
-    method: str
-    path: str
-    query_string: str
-    headers: CaseInsensitiveMapping
-    body: bytes
-
-    @classmethod
-    def from_scope(cls, scope: dict, body: bytes) -> "LoopRequest":
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:  # a repeated header is joined, as Django joins it
-            name, value = name.decode("latin1"), value.decode("latin1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
-        return cls(scope["method"], scope["path"], scope.get("query_string", b"").decode(),
-                   CaseInsensitiveMapping(headers), body)
-
-    @property
-    def content_type(self) -> str:
-        return parse_header_parameters(self.headers.get("Content-Type", ""))[0]
-
-    def get_full_path(self) -> str:
-        return escape_uri_path(self.path) + (f"?{iri_to_uri(self.query_string)}" if self.query_string else "")
 
 
 def forbidden(reason: str) -> JsonResponse:

@@ -17,9 +17,9 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from channels_adapters.base import PermanentSendError
-from channels_adapters.common import download_media
+from channels_adapters.common import WebhookRequest, download_media
 from inbox.services.identities import InvalidIdentity, normalize_phone
-from inbox.services.raw_events import BadPayload, WebhookRequest
+from inbox.services.raw_events import BadPayload
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 SID_RE = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")

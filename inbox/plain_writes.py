@@ -6,8 +6,9 @@ message, its conversation). These helpers write the columns a save would write, 
 would write (each field's `pre_save`, so `auto_now` and `auto_now_add` apply, then its
 `get_db_prep_save`), in a statement built once per model and set of fields.
 
-They send no `pre_save`/`post_save` signals and store no files: use them only for models without
-receivers or file fields (`tests/test_plain_writes.py` compares each with `save()`).
+They send no model signals and store no files: they write only the `WRITTEN` models, which have
+neither receivers nor file fields (`tests/test_plain_writes.py` checks both, and compares each write
+with `save()`). inbox/loop_writes.py and the event INSERT (inbox/services/events.py) use them too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connectio
 from django.db.models import Field, Model
 from psycopg import Binary
 from psycopg.types.json import Json, Jsonb
+
+from inbox.models import Contact, Conversation, Event, Identity, Message, RawInboundEvent
+
+WRITTEN = (Contact, Conversation, Event, Identity, Message, RawInboundEvent)
 
 
 def insert(instance: Model) -> None:
@@ -41,8 +46,9 @@ def _insert_values(instance: Model) -> list:
             for field in _insert_fields(type(instance))]
 
 
-def insert_many_statement(instances: list[Model]) -> tuple[str, list]:
-    """PostgreSQL: one INSERT of new rows of one model, returning their keys in the order given.
+def insert_many_statement(instances: list[Model], *, lock: int | None = None) -> tuple[str, list]:
+    """PostgreSQL: one INSERT of new rows of one model, returning their keys in the order given
+    (with `lock`, drawn once that transaction-scoped advisory lock is held).
 
     The rows go as one JSON document, expanded by `json_to_recordset`: one string for the driver to
     send, where an array per column (as `bulk_create` sends them) cost the driver three times as much
@@ -56,7 +62,7 @@ def insert_many_statement(instances: list[Model]) -> tuple[str, list]:
     fields = _insert_fields(model)
     rows = [{field.column: _json_value(field.get_db_prep_save(field.pre_save(instance, add=True), db))
              for field in fields} for instance in instances]
-    return _insert_many_sql(model), [json.dumps(rows)]
+    return _insert_many_sql(model, locked=lock is not None), [*([lock] if lock is not None else []), json.dumps(rows)]
 
 
 def _json_value(value):
@@ -184,9 +190,15 @@ def _points_at(instance: Model, field: Field, target: Model) -> bool:
     return field.is_relation and field.is_cached(instance) and field.get_cached_value(instance) is target
 
 
+def _written(model: type[Model]) -> type[Model]:
+    if model not in WRITTEN:
+        raise TypeError(f"{model.__name__} is not written in plain SQL: its signals would be skipped")
+    return model
+
+
 @cache
 def _insert_fields(model: type[Model]) -> list[Field]:
-    return [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
+    return [field for field in _written(model)._meta.concrete_fields if field is not model._meta.auto_field]
 
 
 @cache
@@ -200,15 +212,16 @@ def _insert_sql(model: type[Model]) -> str:
 
 
 @cache
-def _insert_many_sql(model: type[Model]) -> str:
+def _insert_many_sql(model: type[Model], *, locked: bool) -> str:
     fields = _insert_fields(model)
     read = [_read_from_json(field) for field in fields]
     columns = ", ".join(f'"{field.column}"' for field in fields)
     values = ", ".join(value for _, value in read)
     record = ", ".join(f'"{field.column}" {json_type}' for field, (json_type, _) in zip(fields, read, strict=True))
     return (
-        f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT {values} '
-        f"FROM json_to_recordset(%s::json) AS given({record}) "
+        ("WITH locked AS (SELECT pg_advisory_xact_lock(%s)) " if locked else "")
+        + f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT {values} '
+        f"FROM {'locked, ' if locked else ''}json_to_recordset(%s::json) AS given({record}) "
         f'RETURNING "{model._meta.pk.column}"'
     )
 
@@ -227,7 +240,7 @@ def _read_from_json(field: Field) -> tuple[str, str]:
 
 @cache
 def _update_sql(model: type[Model], field_names: tuple[str, ...]) -> str:
-    assignments = ", ".join(f'"{model._meta.get_field(name).column}" = %s' for name in field_names)
+    assignments = ", ".join(f'"{_written(model)._meta.get_field(name).column}" = %s' for name in field_names)
     return f'UPDATE "{model._meta.db_table}" SET {assignments} WHERE "{model._meta.pk.column}" = %s'
 
 
@@ -240,9 +253,8 @@ def _insert_then_update_sql(new_model: type[Model], model: type[Model], field_na
         else f'"{model._meta.get_field(name).column}" = %s'
         for name in field_names
     )
-    insert_sql = _insert_sql(new_model).removesuffix(f" RETURNING {new_pk}")
     return (
-        f"WITH new_row AS ({insert_sql} RETURNING {new_pk}) "
-        f'UPDATE "{model._meta.db_table}" SET {assignments} WHERE "{model._meta.pk.column}" = %s '
+        f"WITH new_row AS ({_insert_sql(new_model)}) "
+        f'UPDATE "{_written(model)._meta.db_table}" SET {assignments} WHERE "{model._meta.pk.column}" = %s '
         f"RETURNING (SELECT {new_pk} FROM new_row)"
     )

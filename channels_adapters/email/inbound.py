@@ -20,6 +20,7 @@ from django.db import IntegrityError
 from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse
 
+from channels_adapters.common import kept_headers, raw_event_for
 from channels_adapters.email.parse import find_inbox, message_id_header, parse_email, parse_mime
 from channels_adapters.email.threading import normalize_message_id
 from config import json_input
@@ -28,12 +29,11 @@ from inbox.inbox_cache import forget_inboxes
 from inbox.models import Inbox, Message, RawInboundEvent
 from inbox.services.email_threading import ingest_email, record_bounce
 from inbox.services.raw_events import (
-    KEPT_HEADERS,
     BadPayload,
     defer_raw_event,
-    keep_unreadable,
     process_raw_event,
     register_processor,
+    set_outcome,
 )
 
 log = logging.getLogger("heron.email")
@@ -97,7 +97,7 @@ def handle_inbound(sender, event, esp_name, **kwargs):
     envelope_recipient = _str_or_none(message.envelope_recipient)
     spam_score = message.spam_score if isinstance(message.spam_score, int | float) else None
     extra = {
-        **({name: request.headers[name] for name in KEPT_HEADERS if name in request.headers} if request else {}),
+        **(kept_headers(request) if request is not None else {}),
         "X-Heron-Source": f"anymail:{esp_name}",
         "X-Heron-Envelope-Recipient": envelope_recipient or "",
         "X-Heron-Envelope-Sender": _str_or_none(message.envelope_sender) or "",
@@ -186,7 +186,9 @@ class RefusingUnreadablePayloads:
         try:
             return super().post(request, *args, **kwargs)
         except _UnreadablePayload as exc:
-            keep_unreadable(request, channel="email", endpoint=UNREADABLE_ENDPOINT, error=exc)
+            raw = raw_event_for(request, channel="email", endpoint=UNREADABLE_ENDPOINT, inbox=None)
+            set_outcome(raw, exc)  # kept failed, with why
+            plain_writes.insert(raw)
             return JsonResponse({"detail": str(exc)}, status=400)
 
 

@@ -18,14 +18,13 @@ from django.http import HttpResponse, HttpResponseBase, JsonResponse
 from django.utils import timezone
 
 from channels_adapters.base import InboundMessage
-from channels_adapters.common import UnknownMessage, Webhook, forbidden
+from channels_adapters.common import UnknownMessage, Webhook, WebhookRequest, forbidden
 from channels_adapters.google_business import SIGNATURE_HEADER, parse
 from channels_adapters.google_business.signing import is_valid
 from config import json_input
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import WebhookRequest
 from inbox.services.typing import customer_typing
 
 CHANNEL = "google_business"

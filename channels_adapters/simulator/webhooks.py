@@ -3,14 +3,13 @@
 from django.http import HttpResponse, HttpResponseBase, JsonResponse
 
 from channels_adapters.base import InboundMessage
-from channels_adapters.common import UnknownMessage, Webhook, forbidden
+from channels_adapters.common import UnknownMessage, Webhook, WebhookRequest, forbidden
 from channels_adapters.simulator import parse
 from channels_adapters.simulator.signing import HEADER, is_valid
 from inbox.inbox_cache import inboxes_of
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import WebhookRequest
 
 
 def _accept(request: WebhookRequest) -> Inbox | HttpResponseBase:

@@ -11,7 +11,7 @@ from django.http import HttpResponse, HttpResponseBase, JsonResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels_adapters import twilio_common
-from channels_adapters.common import UnknownMessage, Webhook, forbidden
+from channels_adapters.common import UnknownMessage, Webhook, WebhookRequest, forbidden
 from channels_adapters.twilio_sms import parse
 from inbox.inbox_cache import inboxes_of
 from inbox.models import Inbox, RawInboundEvent
@@ -19,7 +19,6 @@ from inbox.services.consent import apply_consent, keyword_in
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.identities import InvalidIdentity, normalize_phone
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import WebhookRequest
 
 CHANNEL = "sms"
 INBOUND_ENDPOINT = "twilio_sms.inbound"

@@ -21,12 +21,12 @@ from django.http import HttpResponse, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from channels_adapters import twilio_common
-from channels_adapters.common import Webhook, forbidden
+from channels_adapters.common import Webhook, WebhookRequest, forbidden
 from channels_adapters.twilio_voice import RECORDED_QUERY, parse, twiml
 from inbox.models import Inbox, Message, RawInboundEvent
 from inbox.services import calls
 from inbox.services.identities import InvalidIdentity, normalize_phone
-from inbox.services.raw_events import BadPayload, WebhookRequest
+from inbox.services.raw_events import BadPayload
 
 CHANNEL = "voice"
 INBOUND_ENDPOINT = "twilio_voice.inbound"

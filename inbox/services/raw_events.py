@@ -10,30 +10,22 @@ Events whose task never ran (broker down, worker lost) are picked up again by
 """
 
 import logging
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
 
 import redis
 from django.conf import settings
-from django.db import close_old_connections, connection
-from django.http import HttpRequest
+from django.db import close_old_connections
+from django.db.models import F
 from django.utils import timezone
 
-from inbox import plain_writes
-from inbox.inbound_reads import raw_events_with_inbox
-from inbox.models import Inbox, RawInboundEvent
+from inbox.models import RawInboundEvent
 from inbox.realtime.publish import frames_held
 from inbox.services.handoff import BatchedHandoff, process_handoff
 
 log = logging.getLogger("heron.raw")
-
-# Headers worth keeping to re-verify or debug a delivery; never cookies or auth.
-KEPT_HEADERS = (
-    "Content-Type", "User-Agent", "X-Twilio-Signature", "I-Twilio-Idempotency-Token", "X-Goog-Signature",
-    "X-Forwarded-For", "X-Forwarded-Proto", "X-Heron-Signature",
-)
 
 # A pending event older than this has lost its task: the sweeper processes it.
 STALE_AFTER = timedelta(minutes=2)
@@ -74,36 +66,6 @@ def is_deferred(endpoint: str) -> bool:
     return processor is not None and processor.check is not None
 
 
-class WebhookRequest(Protocol):
-    """What keeping a webhook reads of its request: Django's `HttpRequest`, or the event loop's
-    `LoopRequest` (channels_adapters/common.py)."""
-
-    headers: Mapping[str, str]
-    body: bytes
-
-    @property
-    def content_type(self) -> str | None: ...
-
-    def get_full_path(self) -> str: ...
-
-
-def raw_event_for(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
-    """The raw event that keeps this request (unsaved): its body, verbatim, and the headers worth keeping."""
-    headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-    return RawInboundEvent(
-        channel=channel, endpoint=endpoint, inbox=inbox, url=request.get_full_path(), headers=headers,
-        content_type=request.content_type or "", body=request.body,
-    )
-
-
-def keep_unreadable(request: HttpRequest, *, channel: str, endpoint: str, error: ValueError) -> RawInboundEvent:
-    """A verified request whose body could not even be read to find its inbox: kept, failed, with why."""
-    raw = raw_event_for(request, channel=channel, endpoint=endpoint, inbox=None)
-    _set_outcome(raw, error)
-    plain_writes.insert(raw)
-    return raw
-
-
 class BadPayload(ValueError):
     """A signed request whose content makes no sense (missing field, bad number): answer 4xx."""
 
@@ -132,7 +94,7 @@ def _run_processor(raw: RawInboundEvent) -> Exception | None:
             error = exc
             if not isinstance(exc, ValueError):
                 log.exception("processing raw event %s failed", raw.pk)
-    _set_outcome(raw, error)
+    set_outcome(raw, error)
     return error
 
 
@@ -144,7 +106,7 @@ def check_before_keeping(raw: RawInboundEvent) -> ValueError | None:
         if processor is not None and processor.check is not None:
             processor.check(raw)
     except ValueError as exc:
-        _set_outcome(raw, exc)
+        set_outcome(raw, exc)
         return exc
     return None
 
@@ -191,7 +153,8 @@ def _process_in_this_process(raw_event_ids: list[int]) -> None:
         close_old_connections()
 
 
-def _set_outcome(raw: RawInboundEvent, error: Exception | None) -> None:
+def set_outcome(raw: RawInboundEvent, error: Exception | None) -> None:
+    """What processing (or checking) `raw` came to, set on it, not saved."""
     raw.attempts += 1
     raw.processed_at = timezone.now()
     if error is not None:
@@ -211,7 +174,7 @@ def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -
     done, failed = [], []
     try:
         with frames_held(FRAMES_HELD_SECONDS):
-            for raw in raw_events_with_inbox(raw_event_ids, wanted):
+            for raw in _with_inbox(RawInboundEvent.objects.filter(pk__in=raw_event_ids, result__in=wanted)):
                 error = _run_processor(raw)
                 done.append(raw)
                 if error is not None and not isinstance(error, ValueError):
@@ -223,42 +186,35 @@ def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -
 
 def _save_outcomes(events: list[RawInboundEvent]) -> None:
     """One UPDATE per distinct outcome (a batch is almost always all "processed"), rather than one per
-    event: cheaper than `bulk_update`, whose per-row CASE took longer to build than the events took
-    to record. Should the worker die before it, the events are still pending: the sweeper runs them
+    event. Should the worker die before it, the events are still pending: the sweeper runs them
     again and finds their messages already stored."""
     by_outcome: dict[tuple[str, str], list[int]] = {}
     for raw in events:
         by_outcome.setdefault((raw.result, raw.error), []).append(raw.pk)
-    with connection.cursor() as cursor:  # plain SQL: the ORM's UPDATE took as long to build as the batch's reads
-        for (result, error), ids in by_outcome.items():
-            cursor.execute(
-                f'UPDATE "{RawInboundEvent._meta.db_table}" SET "result" = %s, "error" = %s, '
-                f'"attempts" = "attempts" + 1, "processed_at" = %s WHERE "id" IN ({", ".join(["%s"] * len(ids))})',
-                [result, error, connection.ops.adapt_datetimefield_value(timezone.now()), *ids],
-            )
+    for (result, error), ids in by_outcome.items():
+        RawInboundEvent.objects.filter(pk__in=ids).update(
+            result=result, error=error, attempts=F("attempts") + 1, processed_at=timezone.now())
 
 
 def _with_inbox(events):
-    """Processing reads the event's inbox and its team: in the same query."""
-    return events.select_related("inbox__team")
+    """Processing reads the event's inbox and its team: in the same query; oldest first."""
+    return events.select_related("inbox__team").order_by("id")
 
 
 def process_stale_events(limit: int = 1000) -> int:
     """Pending events whose task never ran: processing is idempotent, so a late task does no harm."""
-    stale = _with_inbox(RawInboundEvent.objects).filter(
-        result=RawInboundEvent.Result.PENDING, received_at__lt=timezone.now() - STALE_AFTER
-    ).order_by("id")[:limit]
-    count = 0
-    for raw in stale:
-        process_raw_event(raw)
-        count += 1
-    return count
+    return len(_process_each(RawInboundEvent.objects.filter(
+        result=RawInboundEvent.Result.PENDING, received_at__lt=timezone.now() - STALE_AFTER), limit))
 
 
 def replay_failed_events(limit: int = 1000) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    failed = _with_inbox(RawInboundEvent.objects).filter(result=RawInboundEvent.Result.FAILED)
-    for raw in failed.order_by("id")[:limit]:
+    return dict(Counter(_process_each(RawInboundEvent.objects.filter(result=RawInboundEvent.Result.FAILED), limit)))
+
+
+def _process_each(events, limit: int) -> list[str]:
+    """Each event's outcome, in the order processed."""
+    outcomes = []
+    for raw in _with_inbox(events)[:limit]:
         process_raw_event(raw)
-        counts[raw.result] = counts.get(raw.result, 0) + 1
-    return counts
+        outcomes.append(raw.result)
+    return outcomes
