@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
@@ -55,9 +56,12 @@ class FormParams(MultiValueDict):
 
 
 def signed_params(request: WebhookRequest) -> FormParams:
-    """The form Twilio signed, read as Django reads `request.POST` (what is not UTF-8 with replacement
-    characters: the endpoint's strict parse refuses it once the signature has been checked)."""
-    return FormParams(form(request.body, errors="replace"))
+    """The form Twilio signed, read as Django reads `request.POST`: what is not UTF-8 with replacement
+    characters (the endpoint's strict parse refuses it once the signature has been checked)."""
+    try:
+        return FormParams(form(request.body))
+    except BadPayload:
+        return FormParams(form(request.body, errors="replace"))
 
 
 def request_is_signed(request: WebhookRequest, params: FormParams, credentials: dict) -> bool:
@@ -106,16 +110,27 @@ def fetch_media(url: str, credentials: dict) -> tuple[bytes, str]:
 
 
 # ------------------------------------------------------------------ webhook bodies (form-encoded)
+# This thread's last body parsed strictly, and its form: a webhook's signature check and then its
+# endpoint's check read the same body (the same object) and parse it once, which is most of what
+# the check costs. Each thread (the event loop's too) only ever replaces its own entry.
+_last_parsed = threading.local()
+
+
 def form(body: bytes, *, errors: str = "strict") -> dict[str, list[str]]:
     """A raw body, parsed strictly: what Django would decode with replacement characters is refused
-    (unless `errors="replace"`)."""
+    (unless `errors="replace"`). Read it, never change it: the same form may be given again."""
+    if errors == "strict" and getattr(_last_parsed, "body", None) is body:
+        return _last_parsed.form
     try:
-        return parse_qs(bytes(body).decode("utf-8", errors), keep_blank_values=True, encoding="utf-8",
-                        errors=errors, max_num_fields=500)
+        parsed = parse_qs(bytes(body).decode("utf-8", errors), keep_blank_values=True, encoding="utf-8",
+                          errors=errors, max_num_fields=500)
     except UnicodeDecodeError as exc:
         raise BadPayload("The request body is not valid UTF-8 form data") from exc
     except ValueError as exc:
         raise BadPayload(f"The request body is not valid form data: {exc}") from exc
+    if errors == "strict":
+        _last_parsed.body, _last_parsed.form = body, parsed
+    return parsed
 
 
 def param(params: dict[str, list[str]], name: str, *, required: bool = False, limit: int = 255) -> str:
