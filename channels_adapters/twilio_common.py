@@ -9,16 +9,19 @@ from __future__ import annotations
 import hmac
 import re
 import threading
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
+from django.http import HttpResponseBase, JsonResponse
 from django.utils.datastructures import MultiValueDict
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from channels_adapters.base import PermanentSendError
-from channels_adapters.common import WebhookRequest, download_media
+from channels_adapters.common import WebhookRequest, download_media, forbidden
+from inbox.models import Inbox
 from inbox.services.identities import InvalidIdentity, normalize_phone
 from inbox.services.raw_events import BadPayload
 
@@ -74,6 +77,20 @@ def request_is_signed(request: WebhookRequest, params: FormParams, credentials: 
     return bool(signature) and any(
         hmac.compare_digest(RequestValidator(token).compute_signature(url, params), signature) for token in tokens
     ) or signature_is_valid(url, params, signature, tokens)
+
+
+def verified_inbox(request: WebhookRequest, find_inbox: Callable[..., Inbox | None], *,
+                   not_found: str) -> Inbox | HttpResponseBase:
+    """The inbox `find_inbox(params, fresh=False)` finds for a request, once the request's signature
+    checks out against it; else the refusal to send. Kept credentials (inbox/inbox_cache.py) may be
+    older than a token rotation: a signature they refuse is checked against the stored ones."""
+    params = signed_params(request)
+    inbox = find_inbox(params)
+    if inbox is not None and not request_is_signed(request, params, inbox.credentials):
+        inbox = find_inbox(params, fresh=True)
+        if inbox is not None and not request_is_signed(request, params, inbox.credentials):
+            return forbidden("Invalid or missing X-Twilio-Signature.")
+    return inbox or JsonResponse({"detail": not_found}, status=404)
 
 
 def sign(url: str, params: dict, auth_token: str) -> str:

@@ -1,22 +1,17 @@
 """Provider webhooks skip the machinery Django's handler runs for browsers.
 
 Every provider webhook (a POST under /webhooks/ or /anymail/) is a csrf-exempt view that checks its
-own signature and needs no session, user, message storage or browser security headers. Through
-Django's ASGI handler each one paid for them anyway, and for a new thread per request (asgiref's
-ThreadSensitiveContext), in which Celery then set up its per-thread state again: together about
-half of the CPU an SMS webhook cost (bench/RESULTS.md, ingest).
+own signature and needs no session, user, message storage or browser security headers, nor a new
+thread per request (asgiref's ThreadSensitiveContext). Here the same views run, through Django's
+URL resolver, request signals (database connections back to the pool) and error handling, on a few
+long-lived threads. Everything else, and everything when HERON_WEBHOOK_FAST_PATH=0, goes to Django's
+handler unchanged.
 
-Here the same view functions run, through Django's URL resolver, request signals (database
-connections back to the pool) and error handling, on a few long-lived threads. Everything else,
-and everything when HERON_WEBHOOK_FAST_PATH=0, goes to Django's handler unchanged.
-
-A deferred webhook whose `Webhook` may be taken `on_loop` (channels_adapters/common.py: an inbound
-SMS, a simulator message) does not even leave the event loop: read without building Django's request
-(a `LoopRequest`), it goes through the same `Webhook.keep` and `answer_kept` as in the view, and only
-its INSERT differs: async, shared with the requests that arrived meanwhile (inbox/loop_writes.py).
-Whatever the loop cannot finish by itself (an inbox not kept, a signature to check again against the
-database, tasks running inline, a body too large to read at once) goes to the view, with nothing
-stored.
+A `Webhook` marked `on_loop` (channels_adapters/common.py) does not even leave the event loop: read
+as a `LoopRequest`, it runs the same `keep` and `answer_kept` as in its view, and only its INSERT
+differs (async, shared with the requests that arrived meanwhile: inbox/loop_writes.py). What the
+loop cannot finish alone (an inbox not kept, a query, tasks running inline, a body spooled to disk)
+goes to the view, with nothing stored.
 """
 
 from __future__ import annotations
@@ -74,7 +69,7 @@ class WebhookFastPath:
     async def _answer_on_loop(self, webhook: Webhook, scope, body_file) -> HttpResponseBase | None:
         """The answer, when the loop kept (or refused) the webhook itself; else None, with nothing
         stored and the body left for the view to read."""
-        if getattr(body_file, "_rolled", False) or celery_app.conf.task_always_eager:  # spooled to disk; no worker
+        if getattr(body_file, "_rolled", False) or celery_app.conf.task_always_eager:
             return None
         body = body_file.read()
         body_file.seek(0)

@@ -72,16 +72,10 @@ def _signed_by(body: bytes, signature: str) -> list[Inbox]:
 
 def _addressed(inboxes: list[Inbox], payload: dict | None) -> Inbox | None:
     """The signing inbox the payload is for; a signed body too broken to name one goes to the first (→ 400)."""
-    if payload is None:
-        return inboxes[0]
-    agent, custom = parse.agent_names(payload)
+    agent, custom = parse.agent_names(payload) if payload is not None else ("", "")
     if not agent and not custom:
         return inboxes[0]
-    for name in (agent, custom):
-        for inbox in inboxes:
-            if name and inbox.address == name:
-                return inbox
-    return None
+    return next((inbox for name in (agent, custom) if name for inbox in inboxes if inbox.address == name), None)
 
 
 def _accept(request: WebhookRequest) -> Inbox | HttpResponseBase:

@@ -6,12 +6,15 @@ inbox's auth token, and only then store anything. A forged or unknown request le
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpResponse, HttpResponseBase
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels_adapters import twilio_common
-from channels_adapters.common import UnknownMessage, Webhook, WebhookRequest, forbidden
+from channels_adapters.common import UnknownMessage, Webhook, WebhookRequest
 from channels_adapters.twilio_sms import parse
 from inbox.inbox_cache import inboxes_of
 from inbox.models import Inbox, RawInboundEvent
@@ -56,22 +59,10 @@ def _our_number(params, our_number_field: str) -> str:
         return ""
 
 
-def _accept(our_number_field: str):
-    def accept(request: WebhookRequest) -> Inbox | HttpResponseBase:
-        """The inbox the request is for, once its signature checks out; else the refusal to send."""
-        params = twilio_common.signed_params(request)
-        inbox = find_inbox(params, our_number_field=our_number_field)
-        if inbox is not None and not twilio_common.request_is_signed(request, params, inbox.credentials):
-            # Kept credentials may be older than a token rotation: decide on the stored ones.
-            inbox = find_inbox(params, our_number_field=our_number_field, fresh=True)
-            if inbox is not None and not twilio_common.request_is_signed(request, params, inbox.credentials):
-                return forbidden("Invalid or missing X-Twilio-Signature.")
-        return inbox or JsonResponse(
-            {"detail": f"No SMS inbox matches this MessagingServiceSid or AccountSid + {our_number_field}."},
-            status=404,
-        )
-
-    return accept
+def _accept(our_number_field: str) -> Callable[[WebhookRequest], Inbox | HttpResponseBase]:
+    return lambda request: twilio_common.verified_inbox(
+        request, partial(find_inbox, our_number_field=our_number_field),
+        not_found=f"No SMS inbox matches this MessagingServiceSid or AccountSid + {our_number_field}.")
 
 
 def parse_inbound(raw: RawInboundEvent) -> parse.ParsedInbound:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from channels_adapters import twilio_common
-from channels_adapters.common import Webhook, WebhookRequest, forbidden
+from channels_adapters.common import Webhook, WebhookRequest
 from channels_adapters.twilio_voice import RECORDED_QUERY, parse, twiml
+from inbox.inbox_cache import inboxes_of
 from inbox.models import Inbox, Message, RawInboundEvent
 from inbox.services import calls
 from inbox.services.identities import InvalidIdentity, normalize_phone
@@ -37,25 +38,26 @@ RECORDING_ENDPOINT = "twilio_voice.recording"
 TRANSCRIPTION_ENDPOINT = "twilio_voice.transcription"
 
 
-def find_inbox(params) -> Inbox | None:
+def find_inbox(params, *, fresh: bool = False) -> Inbox | None:
     """The voice inbox a request is for: AccountSid + our number (To / Called), else the inbox that
-    already holds the CallSid (recording callbacks carry no number), else the account's only voice inbox.
+    already holds the CallSid (recording callbacks carry no number), else the account's only voice
+    inbox; among the inboxes the process keeps (inbox/inbox_cache.py), then, if none, those stored now.
     Credentials are encrypted, so matching happens here rather than in SQL (inboxes are few)."""
     account_sid = params.get("AccountSid", "")
     if not account_sid:
         return None
-    inboxes = [i for i in Inbox.objects.filter(channel=CHANNEL).order_by("id")
-               if i.credentials.get("account_sid") == account_sid]
+    inboxes = [i for i in inboxes_of(CHANNEL, fresh=fresh).values() if i.credentials.get("account_sid") == account_sid]
+    inbox = _matching(params, inboxes)
+    return inbox if inbox is not None or fresh else find_inbox(params, fresh=True)
+
+
+def _matching(params, inboxes: list[Inbox]) -> Inbox | None:
     for field in ("To", "Called"):
         try:
             number = normalize_phone(params.get(field, ""))
         except InvalidIdentity:
             continue
-        for inbox in inboxes:
-            if twilio_common.is_inbox_number(inbox.address, number):
-                return inbox
-        if params.get(field):
-            return None  # a number that is not one of ours
+        return next((inbox for inbox in inboxes if twilio_common.is_inbox_number(inbox.address, number)), None)
     call_sid = params.get("CallSid", "")
     if twilio_common.SID_RE.match(call_sid):  # not yet signed: nothing else is worth a query (nor a NUL)
         inbox_id = (Message.objects.filter(inbox__in=inboxes).with_external_id(call_sid)
@@ -66,13 +68,7 @@ def find_inbox(params) -> Inbox | None:
 
 
 def _accept(request: WebhookRequest) -> Inbox | HttpResponseBase:
-    params = twilio_common.signed_params(request)
-    inbox = find_inbox(params)
-    if inbox is None:
-        return JsonResponse({"detail": "No voice inbox matches this AccountSid and number."}, status=404)
-    if not twilio_common.request_is_signed(request, params, inbox.credentials):
-        return forbidden("Invalid or missing X-Twilio-Signature.")
-    return inbox
+    return twilio_common.verified_inbox(request, find_inbox, not_found="No voice inbox matches this AccountSid and number.")
 
 
 def _webhook(endpoint: str, process: Callable[[RawInboundEvent], str],
