@@ -97,7 +97,8 @@ class WebhookFastPath:
 
 @lru_cache(maxsize=1024)
 def _on_loop(path_info: str) -> Webhook | None:
-    """The webhook at this path, if the loop may take it (`Webhook.on_loop`, a deferred endpoint)."""
+    """The webhook at this path, if the loop may take it (`Webhook.on_loop`, a deferred endpoint);
+    kept per path for the life of the process, as the URLconf is."""
     try:
         webhook = getattr(resolve(path_info).func, "webhook", None)
     except Resolver404:

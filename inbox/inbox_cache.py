@@ -24,8 +24,8 @@ from django.dispatch import receiver
 
 from inbox.models import Inbox
 
-# channel → (read at, its inboxes by lower-cased address). Process-wide; emptied by `forget_inboxes`
-# whenever this process saves or deletes an inbox, or finds one gone; each entry expires on its own.
+# channel → (read at, its inboxes by lower-cased address). Process-wide, owned by this module: emptied
+# by `forget_inboxes` when this process saves or deletes an inbox or finds one gone; entries expire.
 _kept: dict[str, tuple[float, dict[str, Inbox]]] = {}
 
 

@@ -111,6 +111,7 @@ class BatchedHandoff:
             return False
 
 
+# This process's handoff: made by `process_handoff` on first use and again in a forked child, flushed at exit.
 _handoff: BatchedHandoff | None = None
 _handoff_lock = threading.Lock()
 

@@ -46,7 +46,8 @@ class Processor:
     check: Callable[[RawInboundEvent], object] | None = None
 
 
-# endpoint name → how to process its stored events (registered by adapters at import).
+# endpoint name → how to process its stored events. Process-wide, filled once as the adapters are
+# imported (their AppConfig.ready), never reset.
 _processors: dict[str, Processor] = {}
 
 
