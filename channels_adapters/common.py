@@ -176,6 +176,15 @@ def json_object(body: bytes) -> dict:
     return payload
 
 
+def checked_text(value: str, name: str, *, required: bool = False, limit: int = 255) -> str:
+    """A payload's text field `name`, refused when it is required and blank, or longer than `limit`."""
+    if required and not value.strip():
+        raise BadPayload(f"'{name}' is missing")
+    if len(value) > limit:
+        raise BadPayload(f"'{name}' is longer than {limit} characters")
+    return value
+
+
 def without_nul(value):
     """`value` (text, or JSON-like data) without NUL characters, which PostgreSQL can store neither in
     text nor in jsonb: a provider's stray NUL must not make its message impossible to record."""

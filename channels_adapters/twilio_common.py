@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from channels_adapters.base import PermanentSendError
-from channels_adapters.common import WebhookRequest, download_media, forbidden
+from channels_adapters.common import WebhookRequest, checked_text, download_media, forbidden
 from inbox.models import Inbox
 from inbox.services.identities import InvalidIdentity, normalize_phone
 from inbox.services.raw_events import BadPayload
@@ -152,12 +152,7 @@ def form(body: bytes, *, errors: str = "strict") -> dict[str, list[str]]:
 
 def param(params: dict[str, list[str]], name: str, *, required: bool = False, limit: int = 255) -> str:
     """The first value of a form parameter, as sent (not stripped), without NUL characters (common.without_nul)."""
-    value = (params.get(name) or [""])[0].replace("\x00", "")
-    if required and not value.strip():
-        raise BadPayload(f"'{name}' is missing")
-    if len(value) > limit:
-        raise BadPayload(f"'{name}' is longer than {limit} characters")
-    return value
+    return checked_text((params.get(name) or [""])[0].replace("\x00", ""), name, required=required, limit=limit)
 
 
 def valid_sid(value: str, name: str) -> str:
