@@ -40,12 +40,11 @@ def record_event(
     else:
         groups = groups_for(contact_audience(contact))
     together = _published_together.get()
-    if together is not None:
+    if together is None:  # a block of its own
+        with published_together():
+            _published_together.get().append((event, groups))
+    else:
         together.append((event, groups))
-        return event
-    _insert_in_order([event])
-    frame = event.as_frame()
-    transaction.on_commit(lambda: publish_events([(frame, groups)]))
     return event
 
 

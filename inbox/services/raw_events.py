@@ -1,9 +1,9 @@
 """Keeping what providers sent, verbatim, before acting on it; processing it now or on a worker;
 and replaying what failed.
 
-A webhook whose answer does not depend on the outcome is *deferred*: the view stores it, runs the
-endpoint's cheap `check` (parsing, so a malformed body still gets its 4xx), answers, and a Celery
-task records it (a few at a time: inbox/services/handoff.py). The provider waits for one INSERT
+A webhook whose answer does not depend on the outcome is *deferred*: its endpoint's cheap `check`
+runs first (parsing, so a malformed body still gets its 4xx, and is kept failed), the raw event is
+stored, the provider answered, and a Celery task records it (a few at a time: inbox/services/handoff.py). The provider waits for one INSERT
 instead of the whole ingest, and a burst queues up on workers instead of timing out the provider.
 Events whose task never ran (broker down, worker lost) are picked up again by
 `process_stale_events`, so nothing stored is left unprocessed.
