@@ -1,11 +1,12 @@
 """The reads every customer message makes, written as SQL.
 
-Recording a message reads the sender's identity (locking their contact), looks for a message with
-the same provider id, and picks the contact's open conversation (or, for email, the one its headers
-name). Through the ORM, building and compiling those querysets cost several times what PostgreSQL
-took to run them, for every message a worker records (bench/RESULTS.md). Here they are plain
-statements whose column lists still come from the models, and whose rows become model instances
-the way the ORM builds them (`from_db`, after the same database converters).
+A worker loads a batch of stored webhooks with their inboxes; recording each message reads the
+sender's identity (locking their contact), looks for a message with the same provider id, and picks
+the contact's open conversation (or, for email, the one its headers name). Through the ORM,
+building and compiling those querysets cost several times what PostgreSQL took to run them
+(bench/RESULTS.md). Here they are plain statements whose column lists still come from the models,
+and whose rows become model instances the way the ORM builds them (`from_db`, after the same
+database converters).
 
 Rare paths (a reopened conversation, a race on a new identity) keep using the ORM.
 """
@@ -26,6 +27,7 @@ from inbox.models import (
     Identity,
     Inbox,
     Message,
+    RawInboundEvent,
     Status,
     Team,
 )
@@ -33,6 +35,34 @@ from inbox.selectors import label_names
 
 _CONVERSATIONS = Conversation._meta.db_table
 _MESSAGES = Message._meta.db_table
+
+
+def raw_events_with_inbox(ids: list[int], results: list[str]) -> list[RawInboundEvent]:
+    """The raw events among `ids` whose result is one of `results`, oldest first, each with its
+    inbox and the inbox's team."""
+    if not ids:
+        return []
+    raws, inboxes, teams = RawInboundEvent._meta.db_table, Inbox._meta.db_table, Team._meta.db_table
+    sql = (
+        f'SELECT {_columns(RawInboundEvent, raws)}, {_columns(Inbox, "i")}, {_columns(Team, "t")} '
+        f'FROM "{raws}" LEFT JOIN "{inboxes}" i ON i."id" = "{raws}"."inbox_id" '
+        f'LEFT JOIN "{teams}" t ON t."id" = i."team_id" '
+        f'WHERE "{raws}"."id" IN ({", ".join(["%s"] * len(ids))}) '
+        f'AND "{raws}"."result" IN ({", ".join(["%s"] * len(results))}) ORDER BY "{raws}"."id"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *results])
+        rows = cursor.fetchall()
+    events = []
+    for row in rows:
+        raw, start = _instance(RawInboundEvent, row, 0)
+        inbox, start = _instance(Inbox, row, start)
+        team, _ = _instance(Team, row, start)
+        if raw.inbox_id is not None:
+            inbox.team = team if inbox.team_id is not None else None
+            raw.inbox = inbox
+        events.append(raw)
+    return events
 
 
 def identity_with_contact(kind: str, value: str, *, lock: bool) -> Identity | None:

@@ -242,3 +242,38 @@ def test_with_the_broker_unreachable_the_server_records_the_webhook_itself(inbox
         assert "could not queue raw events" in server.output()
     finally:
         server.stop()
+
+
+def test_a_batch_is_read_with_its_inboxes_as_the_orm_reads_it(inbox):
+    """`raw_events_with_inbox` is SQL (inbox/inbound_reads.py): the events, their inboxes (credentials
+    decrypted) and teams must come out as the ORM gives them."""
+    from inbox.inbound_reads import raw_events_with_inbox
+    from inbox.models import Inbox
+
+    def fields(instance) -> dict:
+        return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+    inbox.credentials = {"account_sid": "AC1", "auth_token": "secret"}
+    inbox.save()
+    teamless = Inbox.objects.create(name="No team", channel="simulator", address="teamless")
+    first, second = stored_webhook(inbox, "one"), stored_webhook(teamless, "two")
+    orphan = RawInboundEvent.objects.create(channel="sms", endpoint="sms", url="/x", body=b"\x00\xff", headers={"A": "b"})
+    done = stored_webhook(inbox, "done")
+    RawInboundEvent.objects.filter(pk=done.pk).update(result=RawInboundEvent.Result.PROCESSED)
+
+    read = raw_events_with_inbox([orphan.pk, second.pk, first.pk, done.pk], [RawInboundEvent.Result.PENDING])
+
+    assert [raw.pk for raw in read] == [first.pk, second.pk, orphan.pk]  # oldest first, the processed one left out
+    for raw in read:
+        expected = RawInboundEvent.objects.select_related("inbox__team").get(pk=raw.pk)
+        assert fields(raw) == fields(expected)
+        assert bytes(raw.body) == bytes(expected.body)
+        if expected.inbox is None:
+            assert raw.inbox is None
+            continue
+        assert fields(raw.inbox) == fields(expected.inbox)
+        assert raw.inbox.credentials == expected.inbox.credentials
+        assert (raw.inbox.team and fields(raw.inbox.team)) == (expected.inbox.team and fields(expected.inbox.team))
+    assert read[0].inbox.credentials == {"account_sid": "AC1", "auth_token": "secret"}
+    assert read[1].inbox.team is None
+    assert raw_events_with_inbox([], [RawInboundEvent.Result.PENDING]) == []

@@ -17,10 +17,10 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.db import close_old_connections
-from django.db.models import F
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from inbox.inbound_reads import raw_events_with_inbox
 from inbox.models import RawInboundEvent
 from inbox.realtime.publish import frames_held
 from inbox.services.handoff import BatchedHandoff, process_handoff
@@ -175,7 +175,7 @@ def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -
     done, failed = [], []
     try:
         with frames_held(FRAMES_HELD_SECONDS):
-            for raw in _with_inbox(RawInboundEvent.objects.filter(pk__in=raw_event_ids, result__in=wanted)):
+            for raw in raw_events_with_inbox(raw_event_ids, wanted):
                 error = _run_processor(raw)
                 done.append(raw)
                 if error is not None and not isinstance(error, ValueError):
@@ -187,35 +187,35 @@ def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -
 
 def _save_outcomes(events: list[RawInboundEvent]) -> None:
     """One UPDATE per distinct outcome (a batch is almost always all "processed"), rather than one per
-    event. Should the worker die before it, the events are still pending: the sweeper runs them
-    again and finds their messages already stored."""
+    event; plain SQL, as the ORM's UPDATE costs more to build than a small batch takes to record.
+    Should the worker die before it, the events are still pending: the sweeper runs them again and
+    finds their messages already stored."""
     by_outcome: dict[tuple[str, str], list[int]] = {}
     for raw in events:
         by_outcome.setdefault((raw.result, raw.error), []).append(raw.pk)
-    for (result, error), ids in by_outcome.items():
-        RawInboundEvent.objects.filter(pk__in=ids).update(
-            result=result, error=error, attempts=F("attempts") + 1, processed_at=timezone.now())
-
-
-def _with_inbox(events):
-    """Processing reads the event's inbox and its team: in the same query; oldest first."""
-    return events.select_related("inbox__team").order_by("id")
+    with connection.cursor() as cursor:
+        for (result, error), ids in by_outcome.items():
+            cursor.execute(
+                f'UPDATE "{RawInboundEvent._meta.db_table}" SET "result" = %s, "error" = %s, '
+                f'"attempts" = "attempts" + 1, "processed_at" = %s WHERE "id" IN ({", ".join(["%s"] * len(ids))})',
+                [result, error, connection.ops.adapt_datetimefield_value(timezone.now()), *ids],
+            )
 
 
 def process_stale_events(limit: int = 1000) -> int:
     """Pending events whose task never ran: processing is idempotent, so a late task does no harm."""
-    return len(_process_each(RawInboundEvent.objects.filter(
-        result=RawInboundEvent.Result.PENDING, received_at__lt=timezone.now() - STALE_AFTER), limit))
+    return len(_process_each(RawInboundEvent.Result.PENDING, limit, received_at__lt=timezone.now() - STALE_AFTER))
 
 
 def replay_failed_events(limit: int = 1000) -> dict[str, int]:
-    return dict(Counter(_process_each(RawInboundEvent.objects.filter(result=RawInboundEvent.Result.FAILED), limit)))
+    return dict(Counter(_process_each(RawInboundEvent.Result.FAILED, limit)))
 
 
-def _process_each(events, limit: int) -> list[str]:
-    """Each event's outcome, in the order processed."""
+def _process_each(result: str, limit: int, **where) -> list[str]:
+    """Each outcome of the (at most `limit`) events with this result, oldest first, read as the worker reads them."""
+    ids = list(RawInboundEvent.objects.filter(result=result, **where).order_by("id").values_list("id", flat=True)[:limit])
     outcomes = []
-    for raw in _with_inbox(events)[:limit]:
+    for raw in raw_events_with_inbox(ids, [result]):
         process_raw_event(raw)
         outcomes.append(raw.result)
     return outcomes
