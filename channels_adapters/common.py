@@ -1,105 +1,46 @@
-"""What every adapter shares: keeping and processing a verified webhook, reading a JSON body strictly,
-downloading a customer's media file from the provider's storage, and telling a send that never
-reached the provider from one whose answer was lost."""
+"""What every adapter shares: one way to keep and answer a webhook on any transport, reading a JSON
+body strictly, downloading a customer's media file from the provider's storage, and telling a send
+that never reached the provider from one whose answer was lost."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import InitVar, dataclass
 
 import httpx
 import requests
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils.encoding import escape_uri_path, iri_to_uri
 from django.utils.http import parse_header_parameters
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from channels_adapters.base import PermanentSendError, TransientSendError
 from config import json_input
+from inbox import plain_writes
 from inbox.inbox_cache import forget_inboxes
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.raw_events import (
     BadPayload,
-    check_raw_event,
+    check_before_keeping,
     defer_raw_event,
     is_deferred,
     process_raw_event,
-    store_raw_event,
+    register_processor,
 )
 
 # Far above any provider's own cap (Twilio's MMS total is 5 MB): anything larger is not a customer's file.
 MAX_MEDIA_BYTES = 25 * 1024 * 1024
 
 
-def store_and_process(
-    request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None,
-    retry_later: tuple[type[Exception], ...] = (),
-):
-    """Returns None when the event was processed (or, for a deferred endpoint, checked and queued),
-    else the error response to send.
-
-    Call only after the signature check passed: a forged request must leave no trace.
-    Errors in `retry_later` (e.g. a status callback for a message not stored yet) stay failed on the
-    raw event for replay, but are no error for the provider.
-    """
-    try:
-        raw = store_raw_event(request, channel=channel, endpoint=endpoint, inbox=inbox)
-    except IntegrityError:  # the inbox was deleted since this process found it (inbox/inbox_cache.py)
-        forget_inboxes()
-        raise InboxGone from None
-    if is_deferred(endpoint):
-        error = check_raw_event(raw)
-        if error is None:
-            defer_raw_event(raw)
-            return None
-    else:
-        error = process_raw_event(raw)
-    if error is None or isinstance(error, retry_later):
-        return None
-    if isinstance(error, ValueError):
-        return JsonResponse({"detail": str(error), "raw_event": raw.pk}, status=400)
-    return JsonResponse({"detail": "Stored for replay; processing failed.", "raw_event": raw.pk}, status=500)
-
-
-class InboxGone(LookupError):
-    """The kept inbox a request was checked against has been deleted by another process."""
-
-
-class UnknownMessage(LookupError):
-    """A status update or receipt for a message Heron has not stored (yet): kept failed for replay,
-    and no error for the provider (pass it as `retry_later`)."""
-
-
-def store_for_kept_inbox(
-    request: HttpRequest, verified_inbox: Callable[[bool], tuple[Inbox | None, HttpResponse | None]], *,
-    channel: str, endpoint: str, retry_later: tuple[type[Exception], ...] = (),
-) -> HttpResponse | None:
-    """`store_and_process` for a webhook whose inbox comes from inbox/inbox_cache.py.
-
-    `verified_inbox(fresh)` finds and checks the inbox, returning it or the refusal to send. If the
-    kept inbox was deleted meanwhile (and perhaps added again for the same address), the request is
-    checked once more against the database rather than refused: a provider may never retry it.
-    """
-    for fresh in (False, True):
-        inbox, refusal = verified_inbox(fresh)
-        if refusal is not None:
-            return refusal
-        try:
-            return store_and_process(request, channel=channel, endpoint=endpoint, inbox=inbox,
-                                     retry_later=retry_later)
-        except InboxGone:
-            continue
-    return JsonResponse({"detail": "This inbox no longer exists."}, status=404)
-
-
 @dataclass(frozen=True)
 class LoopRequest:
     """A webhook as the event loop reads it, without building Django's request (which cost more than
-    the rest of accepting it): the parts of `HttpRequest` that keeping a raw event uses, by the same
-    names, for a `LoopAccept.kept_event` and inbox/services/raw_events.py."""
+    the rest of accepting it): the parts of `HttpRequest` a `Webhook` reads, by the same names."""
 
+    method: str
     path: str
     query_string: str
     headers: CaseInsensitiveMapping
@@ -111,68 +52,115 @@ class LoopRequest:
         for name, value in scope["headers"]:  # a repeated header is joined, as Django joins it
             name, value = name.decode("latin1"), value.decode("latin1")
             headers[name] = f"{headers[name]},{value}" if name in headers else value
-        return cls(scope["path"], scope.get("query_string", b"").decode(), CaseInsensitiveMapping(headers), body)
+        return cls(scope["method"], scope["path"], scope.get("query_string", b"").decode(),
+                   CaseInsensitiveMapping(headers), body)
 
     @property
     def content_type(self) -> str:
         return parse_header_parameters(self.headers.get("Content-Type", ""))[0]
 
-    @cached_property
-    def META(self) -> dict[str, str]:  # noqa: N802 - Django's name, for code written against HttpRequest (anymail's)
-        meta = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in self.headers.items()}
-        for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            if f"HTTP_{name}" in meta:
-                meta[name] = meta.pop(f"HTTP_{name}")
-        return meta
-
     def get_full_path(self) -> str:
         return escape_uri_path(self.path) + (f"?{iri_to_uri(self.query_string)}" if self.query_string else "")
 
 
-@dataclass(frozen=True)
-class LoopAccept:
-    """How the event loop may accept a deferred webhook by itself (config/webhook_fast_path.py).
+# What an endpoint reads a request through, on either transport.
+WebhookRequest = HttpRequest | LoopRequest
 
-    `kept_event(request)` is the raw event (unsaved) the view would keep for the request, with its
-    inbox from the kept inboxes alone (inbox/inbox_cache.py), once the request's signature checks
-    out against it; None whenever the view must decide (not kept, a bad signature, anything
-    unusual). It must not touch the database. `answer` is what the view answers an accepted
-    request with. `checked` says that `kept_event` returns an event only once it passes its
-    endpoint's check (raw_events.register_processor), run on what it had parsed already, so the loop
-    does not parse the body a second time to check it.
+# Headers worth keeping to re-verify or debug a delivery; never cookies or auth.
+KEPT_HEADERS = (
+    "Content-Type", "User-Agent", "X-Twilio-Signature", "I-Twilio-Idempotency-Token", "X-Goog-Signature",
+    "X-Forwarded-For", "X-Forwarded-Proto", "X-Heron-Signature",
+)
+
+
+def kept_headers(request: WebhookRequest) -> dict[str, str]:
+    return {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+
+
+def raw_event_for(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
+    """The raw event that keeps this request (unsaved): its body, verbatim, and the headers worth keeping."""
+    return RawInboundEvent(channel=channel, endpoint=endpoint, inbox=inbox, url=request.get_full_path(),
+                           headers=kept_headers(request), content_type=request.content_type or "", body=request.body)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One provider endpoint, the same on every transport: Django's view (`as_view`) and the event
+    loop (config/webhook_fast_path.py) both run `keep`, store the row it returns their own way (the
+    only difference), then send `answer_kept`.
+
+    `accept(request)` reads a request (Django's or a `LoopRequest`) and returns the inbox it is for,
+    once its signature checks out against it, or the answer to send instead (nothing is kept); a
+    BadPayload it raises is a 400. `answer(raw)` is what a kept request is answered. Errors in
+    `retry_later` (e.g. a status callback for a message not stored yet) stay failed on the raw event
+    for replay but are no error for the provider. `on_loop`: `accept` reads only what the process
+    keeps (inbox/inbox_cache.py) and the endpoint is deferred, so the loop may take it without a
+    thread; whatever needs the database there raises (Django refuses queries on the loop) and goes
+    to the view.
     """
 
-    kept_event: Callable[[LoopRequest], RawInboundEvent | None]
-    answer: Callable[[], HttpResponse]
-    checked: bool = False
+    channel: str
+    endpoint: str
+    accept: Callable[[WebhookRequest], Inbox | HttpResponseBase]
+    answer: Callable[[RawInboundEvent], HttpResponseBase]
+    process: InitVar[Callable[[RawInboundEvent], str]]
+    check: InitVar[Callable[[RawInboundEvent], object] | None] = None
+    retry_later: tuple[type[Exception], ...] = ()
+    on_loop: bool = False
 
+    def __post_init__(self, process, check) -> None:
+        register_processor(self.endpoint, process, check=check)
 
-def accepted_on_loop(spec: LoopAccept):
-    """Marks a webhook view whose requests the event loop may accept as `spec` says; any request it
-    does not accept still goes to the view."""
+    def keep(self, request: WebhookRequest) -> HttpResponseBase | tuple[RawInboundEvent, ValueError | None]:
+        """The refusal to send, or the raw event to store (unsaved) with why its body failed the
+        endpoint's check, if it did (the event is then kept failed). A forged request leaves no trace."""
+        try:
+            inbox = self.accept(request)
+        except BadPayload as exc:  # unreadable before its signature could be checked
+            return JsonResponse({"detail": str(exc)}, status=400)
+        if isinstance(inbox, HttpResponseBase):
+            return inbox
+        raw = raw_event_for(request, channel=self.channel, endpoint=self.endpoint, inbox=inbox)
+        return raw, check_before_keeping(raw)
 
-    def mark(view):
-        view.loop_accept = spec
+    def answer_kept(self, raw: RawInboundEvent, refused: ValueError | None) -> HttpResponseBase:
+        """Once `raw` is stored: a deferred event goes to a worker, any other is processed now."""
+        error = refused
+        if error is None and is_deferred(self.endpoint):
+            defer_raw_event(raw)
+        elif error is None:
+            error = process_raw_event(raw)
+        if isinstance(error, ValueError):
+            return JsonResponse({"detail": str(error), "raw_event": raw.pk}, status=400)
+        if error is None or isinstance(error, self.retry_later):
+            return self.answer(raw)
+        return JsonResponse({"detail": "Stored for replay; processing failed.", "raw_event": raw.pk}, status=500)
+
+    def respond(self, request: HttpRequest) -> HttpResponseBase:
+        """The view. If the inbox the request was checked against has been deleted by another process
+        meanwhile (and perhaps added again), it is checked once more against the database rather
+        than refused: a provider may never retry it."""
+        for _ in range(2):
+            kept = self.keep(request)
+            if isinstance(kept, HttpResponseBase):
+                return kept
+            try:
+                plain_writes.insert(kept[0])  # every webhook's one statement before its answer
+            except IntegrityError:  # its inbox is gone (inbox/inbox_cache.py)
+                forget_inboxes()
+                continue
+            return self.answer_kept(*kept)
+        return JsonResponse({"detail": "This inbox no longer exists."}, status=404)
+
+    def as_view(self) -> Callable[[HttpRequest], HttpResponseBase]:
+        view = csrf_exempt(require_POST(self.respond))
+        view.webhook = self
         return view
 
-    return mark
 
-
-# class-based views we do not own (anymail's) → how the loop may accept their requests
-_accepted_on_loop_by_view_class: dict[type, LoopAccept] = {}
-
-
-def accept_on_loop_for(view_class: type, spec: LoopAccept) -> None:
-    """`accepted_on_loop` for another package's class-based view (every `as_view()` of it)."""
-    _accepted_on_loop_by_view_class[view_class] = spec
-
-
-def loop_accept_of(view) -> LoopAccept | None:
-    """How the event loop may accept requests to this view function, if at all."""
-    classes = getattr(getattr(view, "view_class", None), "__mro__", ())  # a subclass's view too (email/urls.py)
-    return getattr(view, "loop_accept", None) or next(
-        (_accepted_on_loop_by_view_class[c] for c in classes if c in _accepted_on_loop_by_view_class), None
-    )
+class UnknownMessage(LookupError):
+    """A status update or receipt for a message Heron has not stored (yet): kept failed for replay,
+    and no error for the provider (pass it as `retry_later`)."""
 
 
 def forbidden(reason: str) -> JsonResponse:
@@ -190,6 +178,15 @@ def json_object(body: bytes) -> dict:
     if b"\\u0000" in body:
         payload = without_nul(payload)
     return payload
+
+
+def checked_text(value: str, name: str, *, required: bool = False, limit: int = 255) -> str:
+    """A payload's text field `name`, refused when it is required and blank, or longer than `limit`."""
+    if required and not value.strip():
+        raise BadPayload(f"'{name}' is missing")
+    if len(value) > limit:
+        raise BadPayload(f"'{name}' is longer than {limit} characters")
+    return value
 
 
 def without_nul(value):

@@ -54,6 +54,7 @@ def service_account_info(credentials: dict) -> dict:
 
 # One session per (service account key, scopes): google-auth caches the access token inside the
 # credentials and refreshes it before it expires, so a worker asks the token endpoint once an hour.
+# Process-wide, owned by `authorized_session`: past _MAX_SESSIONS the oldest goes; a new key is a new entry.
 _sessions: dict[tuple[str, tuple[str, ...]], AuthorizedSession] = {}
 _sessions_lock = threading.Lock()
 _MAX_SESSIONS = 64

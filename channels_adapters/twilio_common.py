@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hmac
 import re
+import threading
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpResponseBase, JsonResponse
 from django.utils.datastructures import MultiValueDict
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
@@ -19,16 +21,16 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from channels_adapters.base import PermanentSendError
-from channels_adapters.common import LoopRequest, download_media
+from channels_adapters.common import WebhookRequest, checked_text, download_media, forbidden
+from inbox.models import Inbox
 from inbox.services.identities import InvalidIdentity, normalize_phone
 from inbox.services.raw_events import BadPayload
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 SID_RE = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")
 
 
-def public_url(request: HttpRequest | LoopRequest) -> str:
+def public_url(request: WebhookRequest) -> str:
     """The URL Twilio signed: our public base URL (scheme + host as Twilio sees them) + path + query.
 
     Behind a TLS-terminating proxy Django sees http:// and an internal host; Twilio signed the URL
@@ -56,27 +58,39 @@ class FormParams(MultiValueDict):
     getall = MultiValueDict.getlist
 
 
-def form_is_signed_for(url: str, params: FormParams, signature: str, credentials: dict) -> bool:
-    """`signature_is_valid` for a form exactly at `url`, the URL Twilio was given, for the event loop.
+def signed_params(request: WebhookRequest) -> FormParams:
+    """The form Twilio signed, read as Django reads `request.POST`: what is not UTF-8 with replacement
+    characters (the endpoint's strict parse refuses it once the signature has been checked)."""
+    try:
+        return FormParams(form(request.body))
+    except BadPayload:
+        return FormParams(form(request.body, errors="replace"))
 
-    Twilio's own check also tries the URL with its default port added or removed, signing twice; a
-    request this refuses still goes to the view, which checks both.
+
+def request_is_signed(request: WebhookRequest, params: FormParams, credentials: dict) -> bool:
+    """Validate X-Twilio-Signature of a form-encoded POST against the inbox's auth token(s).
+
+    Twilio's own check signs twice (the URL with its default port added, and removed): the URL as
+    given, the one Twilio was given, is tried alone first.
     """
+    url, signature, tokens = public_url(request), request.headers.get(SIGNATURE_HEADER, ""), auth_tokens(credentials)
     return bool(signature) and any(
-        hmac.compare_digest(RequestValidator(token).compute_signature(url, params), signature)
-        for token in auth_tokens(credentials)
-    )
+        hmac.compare_digest(RequestValidator(token).compute_signature(url, params), signature) for token in tokens
+    ) or signature_is_valid(url, params, signature, tokens)
 
 
-def request_is_signed(request: HttpRequest, credentials: dict) -> bool:
-    """Validate X-Twilio-Signature of a form-encoded POST (or a GET) against the inbox's auth token(s)."""
-    if request.method == "POST":
-        params = request.body.decode("utf-8", "replace") if request.content_type == "application/json" else request.POST
-    else:
-        params = {}  # GET: the parameters are part of the signed URL already
-    return signature_is_valid(
-        public_url(request), params, request.headers.get(SIGNATURE_HEADER, ""), auth_tokens(credentials)
-    )
+def verified_inbox(request: WebhookRequest, find_inbox: Callable[..., Inbox | None], *,
+                   not_found: str) -> Inbox | HttpResponseBase:
+    """The inbox `find_inbox(params, fresh=False)` finds for a request, once the request's signature
+    checks out against it; else the refusal to send. Kept credentials (inbox/inbox_cache.py) may be
+    older than a token rotation: a signature they refuse is checked against the stored ones."""
+    params = signed_params(request)
+    inbox = find_inbox(params)
+    if inbox is not None and not request_is_signed(request, params, inbox.credentials):
+        inbox = find_inbox(params, fresh=True)
+        if inbox is not None and not request_is_signed(request, params, inbox.credentials):
+            return forbidden("Invalid or missing X-Twilio-Signature.")
+    return inbox or JsonResponse({"detail": not_found}, status=404)
 
 
 def sign(url: str, params: dict, auth_token: str) -> str:
@@ -130,25 +144,32 @@ def fetch_media(url: str, credentials: dict) -> tuple[bytes, str]:
 
 
 # ------------------------------------------------------------------ webhook bodies (form-encoded)
-def form(body: bytes) -> dict[str, list[str]]:
-    """A stored raw body, parsed strictly: what Django would decode with replacement characters is refused."""
+# This thread's last body parsed strictly, and its form: a webhook's signature check and then its
+# endpoint's check read the same body (the same object) and parse it once, which is most of what
+# the check costs. Each thread (the event loop's too) only ever replaces its own entry.
+_last_parsed = threading.local()
+
+
+def form(body: bytes, *, errors: str = "strict") -> dict[str, list[str]]:
+    """A raw body, parsed strictly: what Django would decode with replacement characters is refused
+    (unless `errors="replace"`). Read it, never change it: the same form may be given again."""
+    if errors == "strict" and getattr(_last_parsed, "body", None) is body:
+        return _last_parsed.form
     try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict",
-                        max_num_fields=500)
+        parsed = parse_qs(bytes(body).decode("utf-8", errors), keep_blank_values=True, encoding="utf-8",
+                          errors=errors, max_num_fields=500)
     except UnicodeDecodeError as exc:
         raise BadPayload("The request body is not valid UTF-8 form data") from exc
     except ValueError as exc:
         raise BadPayload(f"The request body is not valid form data: {exc}") from exc
+    if errors == "strict":
+        _last_parsed.body, _last_parsed.form = body, parsed
+    return parsed
 
 
 def param(params: dict[str, list[str]], name: str, *, required: bool = False, limit: int = 255) -> str:
     """The first value of a form parameter, as sent (not stripped), without NUL characters (common.without_nul)."""
-    value = (params.get(name) or [""])[0].replace("\x00", "")
-    if required and not value.strip():
-        raise BadPayload(f"'{name}' is missing")
-    if len(value) > limit:
-        raise BadPayload(f"'{name}' is longer than {limit} characters")
-    return value
+    return checked_text((params.get(name) or [""])[0].replace("\x00", ""), name, required=required, limit=limit)
 
 
 def valid_sid(value: str, name: str) -> str:

@@ -53,12 +53,12 @@ INSTALLED_APPS = [
     "channels",
     "inbox",
     "search",
-    "channels_adapters.simulator.apps.SimulatorConfig",
-    "channels_adapters.email.apps.EmailConfig",
-    "channels_adapters.twilio_sms.apps.TwilioSmsConfig",
-    "channels_adapters.twilio_voice.apps.TwilioVoiceConfig",
-    "channels_adapters.google_business.apps.GoogleBusinessConfig",
-    "channels_adapters.google_reviews.apps.GoogleReviewsConfig",
+    "channels_adapters.apps.SimulatorConfig",
+    "channels_adapters.apps.EmailConfig",
+    "channels_adapters.apps.TwilioSmsConfig",
+    "channels_adapters.apps.TwilioVoiceConfig",
+    "channels_adapters.apps.GoogleBusinessConfig",
+    "channels_adapters.apps.GoogleReviewsConfig",
 ]
 
 MIDDLEWARE = [

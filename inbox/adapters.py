@@ -14,6 +14,7 @@ class NoAdapter(LookupError):
 
 @cache
 def get_adapter(channel: str) -> ChannelAdapter:
+    """One adapter per channel for the life of the process (settings.CHANNEL_ADAPTERS is read once)."""
     try:
         path = settings.CHANNEL_ADAPTERS[channel]
     except KeyError as exc:

@@ -1,12 +1,12 @@
 """The reads every customer message makes, written as SQL.
 
 A worker loads a batch of stored webhooks with their inboxes; recording each message reads the
-sender's identity (locking their contact), looks for a message with the same provider id, and
-picks the contact's open conversation (or, for email, the one its headers name). Through the ORM,
-building and compiling those querysets took about 1.8 ms of CPU per message, several times what
-PostgreSQL took to run them, on the worker's hot path (bench/RESULTS.md, realtime). Here they are
-plain statements whose column lists still come from the models, and whose rows become model
-instances the way the ORM builds them (`from_db`, after the same database converters).
+sender's identity (locking their contact), looks for a message with the same provider id, and picks
+the contact's open conversation (or, for email, the one its headers name). Through the ORM,
+building and compiling those querysets cost several times what PostgreSQL took to run them
+(bench/RESULTS.md). Here they are plain statements whose column lists still come from the models,
+and whose rows become model instances the way the ORM builds them (`from_db`, after the same
+database converters).
 
 Rare paths (a reopened conversation, a race on a new identity) keep using the ORM.
 """

@@ -8,9 +8,9 @@ it if it breaks), made with Django's own connection parameters; the statement an
 from inbox/plain_writes.py, so each row is exactly the one `save()` would write.
 
 Rows are written like a group commit: while one INSERT is in flight, the rows that arrive wait for
-it, and the next INSERT writes them all. One caller alone waits for its own statement, as before;
-under load each statement (its round trip, its commit, its cost in PostgreSQL) is shared by every
-request that arrived meanwhile, and no request waits for a timer.
+it, and the next INSERT writes them all. One caller alone waits for its own statement; under load
+each statement (its round trip, its commit, its cost in PostgreSQL) is shared by every request that
+arrived meanwhile, and no request waits for a timer.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from functools import cache
+from itertools import groupby
 
 from django.db import connection
 from django.db.models import Model
@@ -29,15 +30,20 @@ from inbox import plain_writes
 MAX_ROWS_PER_INSERT = 100
 
 
-class _RowWriter:
-    """The rows of one model waiting to be inserted on one event loop, and the task writing them."""
+class _LoopWriter:
+    """One event loop's connection, the rows waiting to be inserted on it, and the task writing them."""
 
-    def __init__(self, pool: AsyncConnectionPool):
-        self.pool = pool
+    def __init__(self):
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)  # Django's is a sync cursor; psycopg's async default binds server-side too
+        self.pool = AsyncConnectionPool(kwargs={**params, "autocommit": True}, min_size=1, max_size=1, open=False,
+                                        name="heron-loop-writes")
         self.waiting: list[tuple[Model, asyncio.Future]] = []
         self.writing: asyncio.Task | None = None
 
     async def insert(self, instance: Model) -> None:
+        if self.pool.closed:
+            await self.pool.open()  # does nothing if a request that came at the same time opened it first
         done = asyncio.get_running_loop().create_future()
         self.waiting.append((instance, done))
         if self.writing is None:
@@ -47,7 +53,9 @@ class _RowWriter:
     async def _write_waiting(self) -> None:
         try:
             while self.waiting:
-                rows, self.waiting = self.waiting[:MAX_ROWS_PER_INSERT], self.waiting[MAX_ROWS_PER_INSERT:]
+                # A statement writes one model's rows: those of the first waiting row's model, up to the next other.
+                rows = list(next(groupby(self.waiting[:MAX_ROWS_PER_INSERT], key=lambda row: type(row[0])))[1])
+                self.waiting = self.waiting[len(rows):]
                 await self._write(rows)
         finally:
             self.writing = None
@@ -69,13 +77,8 @@ class _RowWriter:
                     done.set_exception(exc)
 
 
-class _LoopWrites:
-    def __init__(self, pool: AsyncConnectionPool):
-        self.pool = pool
-        self.writers: dict[type[Model], _RowWriter] = {}
-
-
-_loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWrites] = weakref.WeakKeyDictionary()
+# Each running event loop's writer: made on its first insert, gone with the loop (or `close`).
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWriter] = weakref.WeakKeyDictionary()
 
 
 @cache
@@ -88,29 +91,13 @@ def available() -> bool:
 async def insert(instance: Model) -> None:
     """`plain_writes.insert` without blocking the loop, perhaps in one statement with other rows;
     raises psycopg's errors as they come (none of the statement's rows is stored then)."""
-    writes = await _loop_writes()
-    writer = writes.writers.get(type(instance))
-    if writer is None:
-        writer = writes.writers[type(instance)] = _RowWriter(writes.pool)
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop) or _writers.setdefault(loop, _LoopWriter())
     await writer.insert(instance)
 
 
-async def _loop_writes() -> _LoopWrites:
-    loop = asyncio.get_running_loop()
-    writes = _loops.get(loop)
-    if writes is None:
-        params = connection.get_connection_params()
-        params.pop("cursor_factory", None)  # Django's is a sync cursor; psycopg's async default binds server-side too
-        writes = _loops[loop] = _LoopWrites(AsyncConnectionPool(
-            kwargs={**params, "autocommit": True}, min_size=1, max_size=1, open=False, name="heron-loop-writes",
-        ))
-    if writes.pool.closed:
-        await writes.pool.open()  # does nothing if a request that came at the same time opened it first
-    return writes
-
-
 async def close() -> None:
-    """Close this loop's connections, for a loop that ends before its process (tests)."""
-    writes = _loops.pop(asyncio.get_running_loop(), None)
-    if writes is not None:
-        await writes.pool.close()
+    """Close this loop's connection, for a loop that ends before its process (tests)."""
+    writer = _writers.pop(asyncio.get_running_loop(), None)
+    if writer is not None:
+        await writer.pool.close()

@@ -1,13 +1,13 @@
-"""Single-row INSERTs and UPDATEs as plain statements, for the rows every webhook writes.
+"""INSERTs and UPDATEs as plain statements, for the rows every webhook writes.
 
-Django builds and compiles an INSERT or UPDATE anew on every `save()`: about 0.3–0.5 ms of CPU
-each here, more than PostgreSQL takes to run it, and a webhook writes several (its raw event, its
-message, its conversation). These helpers write the columns a save would write, with the values it
+Django builds and compiles an INSERT or UPDATE anew on every `save()`, which costs more CPU than
+PostgreSQL takes to run it. These helpers write the columns a save would write, with the values it
 would write (each field's `pre_save`, so `auto_now` and `auto_now_add` apply, then its
 `get_db_prep_save`), in a statement built once per model and set of fields.
 
-They send no `pre_save`/`post_save` signals and store no files: use them only for models without
-receivers or file fields (`tests/test_plain_writes.py` compares each with `save()`).
+They send no model signals and store no files: they write only the `WRITTEN` models, which have
+neither receivers nor file fields (`tests/test_plain_writes.py` checks both, and compares each write
+with `save()`). inbox/loop_writes.py and the event INSERT (inbox/services/events.py) use them too.
 """
 
 from __future__ import annotations
@@ -21,19 +21,17 @@ from django.db.models import Field, Model
 from psycopg import Binary
 from psycopg.types.json import Json, Jsonb
 
+from inbox.models import Contact, Conversation, Event, Identity, Message, RawInboundEvent
+
+WRITTEN = (Contact, Conversation, Event, Identity, Message, RawInboundEvent)
+
 
 def insert(instance: Model) -> None:
     """`instance.save()` of a new row: every concrete column but an auto primary key; sets the key."""
-    sql, values = insert_statement(instance)
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(_insert_sql(type(instance)), _insert_values(instance))
         (pk,) = cursor.fetchone()
     inserted(instance, pk)
-
-
-def insert_statement(instance: Model) -> tuple[str, list]:
-    """The INSERT `insert` runs, returning the new primary key."""
-    return _insert_sql(type(instance)), _insert_values(instance)
 
 
 def _insert_values(instance: Model) -> list:
@@ -41,22 +39,22 @@ def _insert_values(instance: Model) -> list:
             for field in _insert_fields(type(instance))]
 
 
-def insert_many_statement(instances: list[Model]) -> tuple[str, list]:
-    """PostgreSQL: one INSERT of new rows of one model, returning their keys in the order given.
+def insert_many_statement(instances: list[Model], *, lock: int | None = None) -> tuple[str, list]:
+    """PostgreSQL: one INSERT of new rows of one model, returning their keys in the order given
+    (with `lock`, drawn once that transaction-scoped advisory lock is held).
 
     The rows go as one JSON document, expanded by `json_to_recordset`: one string for the driver to
-    send, where an array per column (as `bulk_create` sends them) cost the driver three times as much
-    CPU to adapt, element by element, as the whole JSON took to build. The statement is the same text
-    for any number of rows, so the server plans it once (prepared); RETURNING follows the document's
-    order. Each value is the one `save()` would send (`get_db_prep_save`), as JSON: a bytea column
-    travels as hex, a json(b) column as the text the field's encoder made, a timestamp in ISO 8601.
+    send, where an array per column (as `bulk_create` sends them) is adapted element by element. The
+    statement is the same text for any number of rows, so the server plans it once; RETURNING follows
+    the document's order. Each value is the one `save()` would send, as JSON: a bytea column travels
+    as hex, a json(b) column as the text the field's encoder made, a timestamp in ISO 8601.
     """
     model = type(instances[0])
     db = connections[DEFAULT_DB_ALIAS]  # not the `connection` proxy: a context-local lookup per use, on the loop
     fields = _insert_fields(model)
     rows = [{field.column: _json_value(field.get_db_prep_save(field.pre_save(instance, add=True), db))
              for field in fields} for instance in instances]
-    return _insert_many_sql(model), [json.dumps(rows)]
+    return _insert_many_sql(model, locked=lock is not None), [*([lock] if lock is not None else []), json.dumps(rows)]
 
 
 def _json_value(value):
@@ -81,13 +79,15 @@ def inserted(instance: Model, pk: int) -> None:
 
 def update(instance: Model, field_names: tuple[str, ...]) -> None:
     """`instance.save(update_fields=field_names)` of an existing row."""
-    model = type(instance)
-    fields = [model._meta.get_field(name) for name in field_names]
-    values = [field.get_db_prep_save(field.pre_save(instance, add=False), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, field_names), [*values, instance.pk])
+        cursor.execute(_update_sql(type(instance), field_names), [*_update_values(instance, field_names), instance.pk])
         if cursor.rowcount != 1:  # what save(update_fields=...) says of a row that is gone
             raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+def _update_values(instance: Model, field_names) -> list:
+    return [field.get_db_prep_save(field.pre_save(instance, add=False), connection)
+            for field in (type(instance)._meta.get_field(name) for name in field_names)]
 
 
 def insert_then_update(new: Model, existing: Model, field_names: tuple[str, ...]) -> None:
@@ -105,14 +105,12 @@ def insert_then_update(new: Model, existing: Model, field_names: tuple[str, ...]
             setattr(existing, name, new)  # now with its key
         update(existing, field_names)
         return
-    insert_sql, insert_values = insert_statement(new)
-    fields = [model._meta.get_field(name) for name in field_names if name not in links]
-    values = [field.get_db_prep_save(field.pre_save(existing, add=False), connection) for field in fields]
+    values = _update_values(existing, [name for name in field_names if name not in links])
     with connection.cursor() as cursor:
-        cursor.execute(_insert_then_update_sql(type(new), model, field_names, links), [*insert_values, *values,
-                                                                                    existing.pk])
+        cursor.execute(_insert_then_update_sql(type(new), model, field_names, links),
+                       [*_insert_values(new), *values, existing.pk])
         row = cursor.fetchone()
-    if row is None:  # what save(update_fields=...) says of a row that is gone; the transaction rolls back
+    if row is None:  # as `update`; the transaction rolls back
         raise DatabaseError("Save with update_fields did not affect any rows.")
     inserted(new, row[0])
     for name in links:
@@ -124,12 +122,11 @@ def insert_unless_taken(child: Model, parent: Model, *, link: str, unique_on: tu
     child's values of `unique_on` (a unique constraint's fields) is there already: then neither is
     written, and False.
 
-    A new customer's contact and first identity took four round trips (a savepoint, two INSERTs, its
-    release); resolving a new address now costs about 470 µs of CPU instead of 760 (bench/RESULTS.md).
-    On PostgreSQL it is one statement: the child takes the parent's next key, `ON CONFLICT DO
-    NOTHING` on the child decides, and the parent is written only if the child was (the foreign key
-    is checked at commit). A concurrent transaction writing the same child waits for ours to commit,
-    then writes nothing. Elsewhere, the two INSERTs in a savepoint.
+    A new customer's contact and identity, in one round trip instead of four (a savepoint, two
+    INSERTs, its release). On PostgreSQL one statement: the child takes the parent's next key, `ON
+    CONFLICT DO NOTHING` on the child decides, and the parent is written only if the child was (the
+    foreign key is checked at commit); a concurrent transaction writing the same child waits for ours
+    to commit, then writes nothing. Elsewhere, the two INSERTs in a savepoint.
     """
     link_field = type(child)._meta.get_field(link)
     if connection.vendor != "postgresql":
@@ -184,9 +181,15 @@ def _points_at(instance: Model, field: Field, target: Model) -> bool:
     return field.is_relation and field.is_cached(instance) and field.get_cached_value(instance) is target
 
 
+def _written(model: type[Model]) -> type[Model]:
+    if model not in WRITTEN:
+        raise TypeError(f"{model.__name__} is not written in plain SQL: its signals would be skipped")
+    return model
+
+
 @cache
 def _insert_fields(model: type[Model]) -> list[Field]:
-    return [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
+    return [field for field in _written(model)._meta.concrete_fields if field is not model._meta.auto_field]
 
 
 @cache
@@ -200,15 +203,16 @@ def _insert_sql(model: type[Model]) -> str:
 
 
 @cache
-def _insert_many_sql(model: type[Model]) -> str:
+def _insert_many_sql(model: type[Model], *, locked: bool) -> str:
     fields = _insert_fields(model)
     read = [_read_from_json(field) for field in fields]
     columns = ", ".join(f'"{field.column}"' for field in fields)
     values = ", ".join(value for _, value in read)
     record = ", ".join(f'"{field.column}" {json_type}' for field, (json_type, _) in zip(fields, read, strict=True))
     return (
-        f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT {values} '
-        f"FROM json_to_recordset(%s::json) AS given({record}) "
+        ("WITH locked AS (SELECT pg_advisory_xact_lock(%s)) " if locked else "")
+        + f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT {values} '
+        f"FROM {'locked, ' if locked else ''}json_to_recordset(%s::json) AS given({record}) "
         f'RETURNING "{model._meta.pk.column}"'
     )
 
@@ -227,7 +231,7 @@ def _read_from_json(field: Field) -> tuple[str, str]:
 
 @cache
 def _update_sql(model: type[Model], field_names: tuple[str, ...]) -> str:
-    assignments = ", ".join(f'"{model._meta.get_field(name).column}" = %s' for name in field_names)
+    assignments = ", ".join(f'"{_written(model)._meta.get_field(name).column}" = %s' for name in field_names)
     return f'UPDATE "{model._meta.db_table}" SET {assignments} WHERE "{model._meta.pk.column}" = %s'
 
 
@@ -240,9 +244,8 @@ def _insert_then_update_sql(new_model: type[Model], model: type[Model], field_na
         else f'"{model._meta.get_field(name).column}" = %s'
         for name in field_names
     )
-    insert_sql = _insert_sql(new_model).removesuffix(f" RETURNING {new_pk}")
     return (
-        f"WITH new_row AS ({insert_sql} RETURNING {new_pk}) "
-        f'UPDATE "{model._meta.db_table}" SET {assignments} WHERE "{model._meta.pk.column}" = %s '
+        f"WITH new_row AS ({_insert_sql(new_model)}) "
+        f'UPDATE "{_written(model)._meta.db_table}" SET {assignments} WHERE "{model._meta.pk.column}" = %s '
         f"RETURNING (SELECT {new_pk} FROM new_row)"
     )

@@ -187,16 +187,3 @@ def test_anymail_parses_with_headers_parsed_once_and_reads_the_same(name):
     assert reading(AnymailInboundMessage.parse_raw_mime_bytes(raw)) == reading(
         BytesParser(AnymailInboundMessage, policy=default).parsebytes(raw)
     )
-
-
-@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.eml")))
-def test_a_top_level_header_read_alone_reads_as_in_the_parsed_message(name):
-    """The event loop reads one header of a Postmark email without parsing the message
-    (channels_adapters/email/postmark.py): every header of every message must read the same."""
-    from channels_adapters.email.parse import parse_mime, top_level_header
-
-    raw = (CORPUS / name).read_bytes()
-    message = parse_mime(raw)
-    for header in {*message.keys(), "X-Spam-Score", "X-Not-There"}:
-        alone, parsed = top_level_header(raw, header), message[header]
-        assert (alone, type(alone)) == (parsed, type(parsed)), header

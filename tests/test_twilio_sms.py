@@ -174,9 +174,9 @@ def test_a_rotated_token_works_at_once_although_the_inbox_is_kept(client, sms_in
 def test_an_inbox_another_process_deleted_is_looked_up_again_not_a_500(client, sms_inbox, added_again):
     from django.db import connection
 
-    from inbox.inbox_cache import inboxes_at
+    from inbox.inbox_cache import inboxes_of
 
-    assert inboxes_at("sms", INBOX_NUMBER) == [sms_inbox]  # kept, as the first webhook keeps it
+    assert inboxes_of("sms") == {INBOX_NUMBER: sms_inbox}  # kept, as the first webhook keeps it
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM inbox_inbox WHERE id = %s", [sms_inbox.pk])
     if added_again:  # bulk_create: no model signal, as when another process adds it

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage, U
 
+from channels_adapters import poll_command
 from channels_adapters.email.inbound import ingest_mime
 from inbox.models import Inbox
 
@@ -44,13 +45,10 @@ class RawMailMessage(MailMessage):
 
 
 @dataclass
-class PollResult:
+class PollResult(poll_command.PollResult):
     fetched: int = 0
-    stored: int = 0
     duplicates: int = 0
-    failed: int = 0
     skipped: bool = False
-    error: str = ""
 
 
 def _mailbox(config: dict, timeout: float):

@@ -20,6 +20,7 @@ from django.db import IntegrityError
 from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse
 
+from channels_adapters.common import kept_headers, raw_event_for
 from channels_adapters.email.parse import find_inbox, message_id_header, parse_email, parse_mime
 from channels_adapters.email.threading import normalize_message_id
 from config import json_input
@@ -28,12 +29,11 @@ from inbox.inbox_cache import forget_inboxes
 from inbox.models import Inbox, Message, RawInboundEvent
 from inbox.services.email_threading import ingest_email, record_bounce
 from inbox.services.raw_events import (
-    KEPT_HEADERS,
     BadPayload,
     defer_raw_event,
-    keep_unreadable,
     process_raw_event,
     register_processor,
+    set_outcome,
 )
 
 log = logging.getLogger("heron.email")
@@ -57,38 +57,12 @@ def _original_mime(esp_event) -> bytes | None:
     return None
 
 
-def email_raw_event(
-    raw_mime: bytes, *, inbox: Inbox | None, url: str, extra: dict, http_headers: dict | None = None
-) -> RawInboundEvent:
-    """The raw event that keeps an email (unsaved): the MIME verbatim, with what the ESP told us beside it."""
-    return RawInboundEvent(
-        channel="email", endpoint=ENDPOINT, inbox=inbox, url=url[:2000], headers={**(http_headers or {}), **extra},
-        content_type="message/rfc822", body=raw_mime,
-    )
-
-
-def store_email(
-    raw_mime: bytes, *, inbox: Inbox | None, url: str, extra: dict, http_headers: dict | None = None
-) -> RawInboundEvent:
-    raw = email_raw_event(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
+def store_email(raw_mime: bytes, *, inbox: Inbox | None, url: str, extra: dict) -> RawInboundEvent:
+    """Keeps an email: the MIME verbatim, with what the ESP (or IMAP) told us beside it as headers."""
+    raw = RawInboundEvent(channel="email", endpoint=ENDPOINT, inbox=inbox, url=url[:2000], headers=extra,
+                          content_type="message/rfc822", body=raw_mime)
     plain_writes.insert(raw)
     return raw
-
-
-def esp_extra(
-    esp_name: str, *, envelope_recipient: str | None, envelope_sender: str | None, stripped_text: str | None,
-    spam_score: float | None,
-) -> dict[str, str]:
-    """What an ESP says of a message beside its MIME, kept as headers of the raw event for `process_inbound`."""
-    extra = {
-        "X-Heron-Source": f"anymail:{esp_name}",
-        "X-Heron-Envelope-Recipient": envelope_recipient or "",
-        "X-Heron-Envelope-Sender": envelope_sender or "",
-        "X-Heron-Stripped-Text": stripped_text or "",
-    }
-    if spam_score is not None:
-        extra["X-Heron-Spam-Score"] = str(spam_score)
-    return extra
 
 
 def ingest_mime(inbox: Inbox, raw: bytes, *, url: str, extra: dict) -> str:
@@ -119,24 +93,23 @@ def handle_inbound(sender, event, esp_name, **kwargs):
 
             raw_mime = message.as_bytes(policy=compat32)
     request = esp_event if isinstance(esp_event, HttpRequest) else None
-    http_headers = {}
-    url = f"/anymail/{esp_name.lower()}/inbound/"
-    if request is not None:
-        http_headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-        url = request.get_full_path()
     # anymail copies these from the ESP's fields as they came: what is not a string is not one of them.
     envelope_recipient = _str_or_none(message.envelope_recipient)
     spam_score = message.spam_score if isinstance(message.spam_score, int | float) else None
-    extra = esp_extra(esp_name, envelope_recipient=envelope_recipient,
-                      envelope_sender=_str_or_none(message.envelope_sender),
-                      stripped_text=_str_or_none(message.stripped_text), spam_score=spam_score)
-    inbox = find_inbox(message, envelope_recipient)
+    extra = {
+        **(kept_headers(request) if request is not None else {}),
+        "X-Heron-Source": f"anymail:{esp_name}",
+        "X-Heron-Envelope-Recipient": envelope_recipient or "",
+        "X-Heron-Envelope-Sender": _str_or_none(message.envelope_sender) or "",
+        "X-Heron-Stripped-Text": _str_or_none(message.stripped_text) or "",
+        **({"X-Heron-Spam-Score": str(spam_score)} if spam_score is not None else {}),
+    }
+    url = request.get_full_path() if request is not None else f"/anymail/{esp_name.lower()}/inbound/"
     try:
-        raw = store_email(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
+        raw = store_email(raw_mime, inbox=find_inbox(message, envelope_recipient), url=url, extra=extra)
     except IntegrityError:  # the inbox was deleted since this process kept it (inbox/inbox_cache.py)
         forget_inboxes()
-        inbox = find_inbox(message, envelope_recipient)
-        raw = store_email(raw_mime, inbox=inbox, url=url, extra=extra, http_headers=http_headers)
+        raw = store_email(raw_mime, inbox=find_inbox(message, envelope_recipient), url=url, extra=extra)
     # anymail has parsed the message already; threading and storing it happen on a worker, and
     # whatever fails there (no inbox for this recipient yet, say) stays on the raw event for replay.
     defer_raw_event(raw)
@@ -213,7 +186,9 @@ class RefusingUnreadablePayloads:
         try:
             return super().post(request, *args, **kwargs)
         except _UnreadablePayload as exc:
-            keep_unreadable(request, channel="email", endpoint=UNREADABLE_ENDPOINT, error=exc)
+            raw = raw_event_for(request, channel="email", endpoint=UNREADABLE_ENDPOINT, inbox=None)
+            set_outcome(raw, exc)  # kept failed, with why
+            plain_writes.insert(raw)
             return JsonResponse({"detail": str(exc)}, status=400)
 
 

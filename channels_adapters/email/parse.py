@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message as StdMessage
 from email.parser import BytesHeaderParser, BytesParser
-from email.policy import EmailPolicy, compat32
+from email.policy import EmailPolicy
 from email.policy import default as default_policy
 
 from anymail.inbound import AnymailInboundMessage
@@ -21,7 +21,7 @@ from django.conf import settings
 from channels_adapters.base import InboundAttachment, InboundMessage, SenderIdentity
 from channels_adapters.common import without_nul
 from channels_adapters.email import threading as th
-from inbox.inbox_cache import inboxes_by_address
+from inbox.inbox_cache import inboxes_of
 from inbox.models import Inbox
 from inbox.services.email_threading import ThreadHints
 from inbox.services.raw_events import BadPayload
@@ -60,21 +60,6 @@ _PARSING_POLICY = _ParseHeadersOncePolicy()
 def parse_mime(raw: bytes) -> AnymailInboundMessage:
     """Raw MIME → the message every route (ESP webhook, IMAP, replay) normalizes."""
     return BytesParser(AnymailInboundMessage, policy=_PARSING_POLICY).parsebytes(raw)
-
-
-_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
-
-
-def top_level_header(raw: bytes, name: str) -> str | None:
-    """`parse_mime(raw)[name]`, for a caller that needs no more: the top-level headers are split
-    without interpreting any (as `parse_mime` would, Content-Type first), and only this one is."""
-    end_of_headers = _BLANK_LINE.search(raw)
-    head = raw[:end_of_headers.end()] if end_of_headers else raw  # the parser would split every line of the body
-    wanted = name.lower()
-    for header, value in BytesHeaderParser(policy=compat32).parsebytes(head).raw_items():
-        if header.lower() == wanted:
-            return _PARSING_POLICY.header_fetch_parse(header, value)
-    return None
 
 
 def parse_headers_once_in_anymail() -> None:
@@ -192,7 +177,7 @@ def find_inbox(msg: StdMessage, envelope_recipient: str | None = None) -> Inbox 
     if not bases:
         return None
     for fresh in (False, True):  # the process's cache first (inbox/inbox_cache.py), then the database
-        inboxes = inboxes_by_address("email", fresh=fresh)
+        inboxes = inboxes_of("email", fresh=fresh)
         for base in bases:
             if base in inboxes:
                 return inboxes[base]

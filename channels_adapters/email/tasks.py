@@ -1,4 +1,4 @@
-"""Celery tasks for email: periodic IMAP polling (scheduled in apps.py)."""
+"""Celery tasks for email: periodic IMAP polling (scheduled in channels_adapters/apps.py, EmailConfig)."""
 
 from celery import shared_task
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from channels_adapters.base import DeliveryUpdate, InboundMedia, InboundMessage, SenderIdentity
-from channels_adapters.common import json_object
+from channels_adapters.common import checked_text, json_object
 from channels_adapters.google_common import parse_time
 from inbox.services.raw_events import BadPayload
 
@@ -54,11 +54,7 @@ def _str(container: dict, key: str, *, required: bool = False, limit: int = 255)
         value = str(value)
     if not isinstance(value, str):
         raise BadPayload(f"'{key}' must be a string")
-    if required and not value.strip():
-        raise BadPayload(f"'{key}' is missing")
-    if len(value) > limit:
-        raise BadPayload(f"'{key}' is longer than {limit} characters")
-    return value
+    return checked_text(value, key, required=required, limit=limit)
 
 
 def _dict(container: dict, key: str) -> dict:

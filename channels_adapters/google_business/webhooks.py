@@ -14,20 +14,17 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBase, JsonResponse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from channels_adapters.base import InboundMessage
-from channels_adapters.common import UnknownMessage, forbidden, store_and_process
+from channels_adapters.common import UnknownMessage, Webhook, WebhookRequest, forbidden
 from channels_adapters.google_business import SIGNATURE_HEADER, parse
 from channels_adapters.google_business.signing import is_valid
 from config import json_input
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import register_processor
 from inbox.services.typing import customer_typing
 
 CHANNEL = "google_business"
@@ -75,34 +72,21 @@ def _signed_by(body: bytes, signature: str) -> list[Inbox]:
 
 def _addressed(inboxes: list[Inbox], payload: dict | None) -> Inbox | None:
     """The signing inbox the payload is for; a signed body too broken to name one goes to the first (→ 400)."""
-    if payload is None:
-        return inboxes[0]
-    agent, custom = parse.agent_names(payload)
+    agent, custom = parse.agent_names(payload) if payload is not None else ("", "")
     if not agent and not custom:
         return inboxes[0]
-    for name in (agent, custom):
-        for inbox in inboxes:
-            if name and inbox.address == name:
-                return inbox
-    return None
+    return next((inbox for name in (agent, custom) if name for inbox in inboxes if inbox.address == name), None)
 
 
-@csrf_exempt
-@require_POST
-def webhook(request):
+def _accept(request: WebhookRequest) -> Inbox | HttpResponseBase:
     payload = _json(request.body)
     if _is_handshake(payload):
         return _handshake(payload)
     signed_by = _signed_by(request.body, request.headers.get(SIGNATURE_HEADER, ""))
     if not signed_by:
         return forbidden(f"Invalid or missing {SIGNATURE_HEADER}.")
-    inbox = _addressed(signed_by, payload)
-    if inbox is None:
-        return JsonResponse({"detail": "No Business Messages inbox has this agent (or customAgentId)."}, status=404)
-    # A receipt for a message we have not stored yet stays "failed" (replayable); no error for Google.
-    error_response = store_and_process(request, channel=CHANNEL, endpoint=ENDPOINT, inbox=inbox,
-                                       retry_later=(UnknownMessage,))
-    return error_response or HttpResponse(status=200)
+    return _addressed(signed_by, payload) or JsonResponse(
+        {"detail": "No Business Messages inbox has this agent (or customAgentId)."}, status=404)
 
 
 def parse_webhook(raw: RawInboundEvent):
@@ -128,4 +112,6 @@ def process_webhook(raw: RawInboundEvent) -> str:
     return RawInboundEvent.Result.PROCESSED
 
 
-register_processor(ENDPOINT, process_webhook, check=parse_webhook)
+# A receipt for a message we have not stored yet stays "failed" (replayable); no error for Google.
+webhook = Webhook(CHANNEL, ENDPOINT, _accept, answer=lambda raw: HttpResponse(status=200), process=process_webhook,
+                  check=parse_webhook, retry_later=(UnknownMessage,)).as_view()

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from channels_adapters import google_common
+from channels_adapters import google_common, poll_command
 from channels_adapters.base import InboundMessage, PermanentSendError, SenderIdentity, TransientSendError
 from channels_adapters.common import without_nul
 from inbox.models import Direction, Inbox, Message
@@ -38,12 +38,9 @@ MAX_PAGES = 1000
 
 
 @dataclass
-class PollResult:
+class PollResult(poll_command.PollResult):
     listed: int = 0
-    stored: int = 0
     unchanged: int = 0
-    failed: int = 0
-    error: str = ""
 
 
 def page_size() -> int:

@@ -29,6 +29,8 @@ from inbox.models import Inbox
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
+# The fake's memory (demo and tests), for the life of the process that serves it: the tokens it issued
+# and the messageIds it accepted. Nothing resets it; ids are unique and tokens random.
 _issued_tokens: set[str] = set()
 _sent_message_ids: set[str] = set()
 _lock = threading.Lock()

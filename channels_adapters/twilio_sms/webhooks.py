@@ -6,62 +6,50 @@ inbox's auth token, and only then store anything. A forged or unknown request le
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.http import HttpResponse, HttpResponseBase
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels_adapters import twilio_common
-from channels_adapters.common import (
-    LoopAccept,
-    LoopRequest,
-    UnknownMessage,
-    accepted_on_loop,
-    forbidden,
-    store_for_kept_inbox,
-)
+from channels_adapters.common import UnknownMessage, Webhook, WebhookRequest
 from channels_adapters.twilio_sms import parse
-from inbox.inbox_cache import inboxes_at, kept_inboxes_at
+from inbox.inbox_cache import inboxes_of
 from inbox.models import Inbox, RawInboundEvent
 from inbox.services.consent import apply_consent, keyword_in
 from inbox.services.delivery import apply_delivery_update
 from inbox.services.identities import InvalidIdentity, normalize_phone
 from inbox.services.ingest import record_inbound
-from inbox.services.raw_events import BadPayload, raw_event_for, register_processor
 
 CHANNEL = "sms"
 INBOUND_ENDPOINT = "twilio_sms.inbound"
 STATUS_ENDPOINT = "twilio_sms.status"
+EMPTY_TWIML = str(MessagingResponse())
 
 
 def find_inbox(params, *, our_number_field: str, fresh: bool = False) -> Inbox | None:
     """The SMS inbox a Twilio request is for: by MessagingServiceSid, else by AccountSid + our number.
 
     `our_number_field` is "To" for inbound messages and "From" for status callbacks of our sends.
-    Credentials are encrypted, so SIDs are compared here rather than in SQL. An inbox stored under
-    its E.164 number is found by an indexed query, and kept a few seconds (inbox/inbox_cache.py;
-    `fresh` reads it again); only a request for a messaging service, or for a number typed another
-    way, reads and decrypts every SMS inbox.
+    Credentials are encrypted, so SIDs are compared here rather than in SQL, among the inboxes the
+    process keeps (inbox/inbox_cache.py), then, if none matches, among those stored now.
     """
     account_sid = params.get("AccountSid", "")
     service_sid = params.get("MessagingServiceSid", "")
     number = _our_number(params, our_number_field)
-    if number and not service_sid:
-        inbox = _of_account(inboxes_at(CHANNEL, number, fresh=fresh), account_sid)
-        if inbox is not None:
-            return inbox
-    inboxes = list(Inbox.objects.filter(channel=CHANNEL).order_by("id"))
-    if service_sid:
-        for inbox in inboxes:
-            if inbox.credentials.get("messaging_service_sid") == service_sid:
-                return inbox
-    if not number:
-        return None
-    for inbox in inboxes:
-        if twilio_common.is_inbox_number(inbox.address, number) and inbox.credentials.get("account_sid") == account_sid:
-            return inbox
-    return None
+
+    def matches(inbox: Inbox) -> bool:
+        if service_sid:
+            return inbox.credentials.get("messaging_service_sid") == service_sid
+        return (bool(number) and inbox.credentials.get("account_sid") == account_sid
+                and twilio_common.is_inbox_number(inbox.address, number))
+
+    inboxes = inboxes_of(CHANNEL, fresh=fresh)
+    exact = inboxes.get(number)  # stored under its E.164 number: found without normalizing every address
+    inbox = exact if exact is not None and matches(exact) else next(filter(matches, inboxes.values()), None)
+    return inbox if inbox is not None or fresh else find_inbox(params, our_number_field=our_number_field, fresh=True)
 
 
 def _our_number(params, our_number_field: str) -> str:
@@ -71,78 +59,10 @@ def _our_number(params, our_number_field: str) -> str:
         return ""
 
 
-def _of_account(inboxes: list[Inbox], account_sid: str) -> Inbox | None:
-    return next((inbox for inbox in inboxes if inbox.credentials.get("account_sid") == account_sid), None)
-
-
-def _kept_event(request: LoopRequest) -> RawInboundEvent | None:
-    """What `inbound` keeps, with `find_inbox` from the kept inboxes alone, once the signature and the
-    endpoint's check pass (for the event loop: channels_adapters/common.py, LoopAccept). The body is
-    read once, strictly: what Django would read with replacement characters is left to the view."""
-    if request.content_type != twilio_common.FORM_CONTENT_TYPE:
-        return None
-    fields = twilio_common.form(request.body)
-    params = twilio_common.FormParams(fields)
-    number = _our_number(params, "To")
-    if not number or params.get("MessagingServiceSid"):
-        return None
-    inbox = _of_account(kept_inboxes_at(CHANNEL, number) or [], params.get("AccountSid", ""))
-    if inbox is None or not twilio_common.form_is_signed_for(
-        twilio_common.public_url(request), params, request.headers.get(twilio_common.SIGNATURE_HEADER, ""),
-        inbox.credentials,
-    ):
-        return None
-    try:
-        parse.inbound_from_form(fields, inbox.pk)  # the endpoint's check (`parse_inbound`), on the form read above
-    except BadPayload:
-        return None  # the view keeps it failed and answers 400
-    return raw_event_for(request, channel=CHANNEL, endpoint=INBOUND_ENDPOINT, inbox=inbox)
-
-
-EMPTY_TWIML = str(MessagingResponse())
-
-
-def empty_twiml() -> HttpResponse:
-    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
-
-
-def _verified_inbox(request, *, our_number_field: str, fresh: bool) -> tuple[Inbox | None, HttpResponse | None]:
-    """The inbox the request is for, once its signature checks out; else the refusal to send."""
-    inbox = find_inbox(request.POST, our_number_field=our_number_field, fresh=fresh)
-    signed = inbox is not None and twilio_common.request_is_signed(request, inbox.credentials)
-    if inbox is not None and not signed and not fresh:
-        # Kept credentials may be older than a token rotation: decide on the stored ones.
-        inbox = find_inbox(request.POST, our_number_field=our_number_field, fresh=True)
-        signed = inbox is not None and twilio_common.request_is_signed(request, inbox.credentials)
-    if inbox is None:
-        return None, JsonResponse(
-            {"detail": f"No SMS inbox matches this MessagingServiceSid or AccountSid + {our_number_field}."},
-            status=404,
-        )
-    if not signed:
-        return None, forbidden("Invalid or missing X-Twilio-Signature.")
-    return inbox, None
-
-
-@csrf_exempt
-@require_POST
-@accepted_on_loop(LoopAccept(kept_event=_kept_event, answer=empty_twiml, checked=True))
-def inbound(request):
-    refusal = store_for_kept_inbox(
-        request, lambda fresh: _verified_inbox(request, our_number_field="To", fresh=fresh),
-        channel=CHANNEL, endpoint=INBOUND_ENDPOINT,
-    )
-    return refusal or empty_twiml()
-
-
-@csrf_exempt
-@require_POST
-def status(request):
-    refusal = store_for_kept_inbox(
-        request, lambda fresh: _verified_inbox(request, our_number_field="From", fresh=fresh),
-        channel=CHANNEL, endpoint=STATUS_ENDPOINT, retry_later=(UnknownMessage,),
-    )
-    return refusal or HttpResponse(status=204)
+def _accept(our_number_field: str) -> Callable[[WebhookRequest], Inbox | HttpResponseBase]:
+    return lambda request: twilio_common.verified_inbox(
+        request, partial(find_inbox, our_number_field=our_number_field),
+        not_found=f"No SMS inbox matches this MessagingServiceSid or AccountSid + {our_number_field}.")
 
 
 def parse_inbound(raw: RawInboundEvent) -> parse.ParsedInbound:
@@ -170,5 +90,8 @@ def process_status(raw: RawInboundEvent) -> str:
     return RawInboundEvent.Result.PROCESSED
 
 
-register_processor(INBOUND_ENDPOINT, process_inbound, check=parse_inbound)
-register_processor(STATUS_ENDPOINT, process_status)
+inbound = Webhook(CHANNEL, INBOUND_ENDPOINT, _accept("To"),
+                  answer=lambda raw: HttpResponse(EMPTY_TWIML, content_type="text/xml"),
+                  process=process_inbound, check=parse_inbound, on_loop=True).as_view()
+status = Webhook(CHANNEL, STATUS_ENDPOINT, _accept("From"), answer=lambda raw: HttpResponse(status=204),
+                 process=process_status, retry_later=(UnknownMessage,)).as_view()

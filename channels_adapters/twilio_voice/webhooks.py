@@ -15,21 +15,19 @@ answered 400. A callback for a call Heron does not know yet is stored as failed 
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from channels_adapters import twilio_common
-from channels_adapters.common import forbidden, store_and_process
+from channels_adapters.common import Webhook, WebhookRequest
 from channels_adapters.twilio_voice import RECORDED_QUERY, parse, twiml
+from inbox.inbox_cache import inboxes_of
 from inbox.models import Inbox, Message, RawInboundEvent
 from inbox.services import calls
 from inbox.services.identities import InvalidIdentity, normalize_phone
-from inbox.services.raw_events import BadPayload, process_raw_event, register_processor, store_raw_event
-
-log = logging.getLogger("heron.twilio_voice")
+from inbox.services.raw_events import BadPayload
 
 CHANNEL = "voice"
 INBOUND_ENDPOINT = "twilio_voice.inbound"
@@ -40,25 +38,26 @@ RECORDING_ENDPOINT = "twilio_voice.recording"
 TRANSCRIPTION_ENDPOINT = "twilio_voice.transcription"
 
 
-def find_inbox(params) -> Inbox | None:
+def find_inbox(params, *, fresh: bool = False) -> Inbox | None:
     """The voice inbox a request is for: AccountSid + our number (To / Called), else the inbox that
-    already holds the CallSid (recording callbacks carry no number), else the account's only voice inbox.
+    already holds the CallSid (recording callbacks carry no number), else the account's only voice
+    inbox; among the inboxes the process keeps (inbox/inbox_cache.py), then, if none, those stored now.
     Credentials are encrypted, so matching happens here rather than in SQL (inboxes are few)."""
     account_sid = params.get("AccountSid", "")
     if not account_sid:
         return None
-    inboxes = [i for i in Inbox.objects.filter(channel=CHANNEL).order_by("id")
-               if i.credentials.get("account_sid") == account_sid]
+    inboxes = [i for i in inboxes_of(CHANNEL, fresh=fresh).values() if i.credentials.get("account_sid") == account_sid]
+    inbox = _matching(params, inboxes)
+    return inbox if inbox is not None or fresh else find_inbox(params, fresh=True)
+
+
+def _matching(params, inboxes: list[Inbox]) -> Inbox | None:
     for field in ("To", "Called"):
         try:
             number = normalize_phone(params.get(field, ""))
         except InvalidIdentity:
             continue
-        for inbox in inboxes:
-            if twilio_common.is_inbox_number(inbox.address, number):
-                return inbox
-        if params.get(field):
-            return None  # a number that is not one of ours
+        return next((inbox for inbox in inboxes if twilio_common.is_inbox_number(inbox.address, number)), None)
     call_sid = params.get("CallSid", "")
     if twilio_common.SID_RE.match(call_sid):  # not yet signed: nothing else is worth a query (nor a NUL)
         inbox_id = (Message.objects.filter(inbox__in=inboxes).with_external_id(call_sid)
@@ -68,84 +67,19 @@ def find_inbox(params) -> Inbox | None:
     return inboxes[0] if len(inboxes) == 1 else None
 
 
-def _verified_inbox(request):
-    """(inbox, None) once the signature checks out, else (None, the refusal to send)."""
-    inbox = find_inbox(request.POST)
-    if inbox is None:
-        return None, JsonResponse({"detail": "No voice inbox matches this AccountSid and number."}, status=404)
-    if not twilio_common.request_is_signed(request, inbox.credentials):
-        return None, forbidden("Invalid or missing X-Twilio-Signature.")
-    return inbox, None
+def _accept(request: WebhookRequest) -> Inbox | HttpResponseBase:
+    return twilio_common.verified_inbox(request, find_inbox, not_found="No voice inbox matches this AccountSid and number.")
 
 
-def _accept(request, endpoint: str):
-    """(inbox, raw event, processing error) or (None, error response, None)."""
-    inbox, refusal = _verified_inbox(request)
-    if refusal:
-        return None, refusal, None
-    raw = store_raw_event(request, channel=CHANNEL, endpoint=endpoint, inbox=inbox)
-    return inbox, raw, process_raw_event(raw)
-
-
-def _bad_request(error: Exception, raw: RawInboundEvent) -> JsonResponse:
-    return JsonResponse({"detail": str(error), "raw_event": raw.pk}, status=400)
-
-
-def _twiml_webhook(endpoint: str, request, make_twiml):
-    """Webhooks Twilio waits on to continue the call: even when processing fails for a reason of
-    ours, the caller still gets the TwiML (the raw event stays failed for replay)."""
-    inbox, raw, error = _accept(request, endpoint)
-    if inbox is None:
-        return raw
-    if isinstance(error, ValueError):
-        return _bad_request(error, raw)
-    if error is not None:
-        log.warning("voice webhook %s stored for replay: %s", raw.pk, error)
-    return twiml.xml(make_twiml(inbox))
-
-
-def _callback_webhook(endpoint: str, request):
-    inbox, refusal = _verified_inbox(request)
-    if refusal:
-        return refusal
-    error_response = store_and_process(request, channel=CHANNEL, endpoint=endpoint, inbox=inbox,
-                                       retry_later=(calls.UnknownCall,))
-    return error_response or HttpResponse(status=204)
-
-
-@csrf_exempt
-@require_POST
-def voice(request):
-    return _twiml_webhook(INBOUND_ENDPOINT, request, lambda inbox: twiml.answer(inbox.settings))
-
-
-@csrf_exempt
-@require_POST
-def dial_complete(request):
-    if request.META.get("QUERY_STRING", "") == RECORDED_QUERY:
-        return _twiml_webhook(RECORDED_ENDPOINT, request, lambda inbox: twiml.hangup())
-    dial_status = request.POST.get("DialCallStatus", "").lower()
-    if dial_status in parse.ANSWERED_DIAL_STATUSES:
-        return _twiml_webhook(DIAL_COMPLETE_ENDPOINT, request, lambda inbox: twiml.hangup())
-    return _twiml_webhook(DIAL_COMPLETE_ENDPOINT, request, lambda inbox: twiml.voicemail(inbox.settings))
-
-
-@csrf_exempt
-@require_POST
-def status(request):
-    return _callback_webhook(STATUS_ENDPOINT, request)
-
-
-@csrf_exempt
-@require_POST
-def recording(request):
-    return _callback_webhook(RECORDING_ENDPOINT, request)
-
-
-@csrf_exempt
-@require_POST
-def transcription(request):
-    return _callback_webhook(TRANSCRIPTION_ENDPOINT, request)
+def _webhook(endpoint: str, process: Callable[[RawInboundEvent], str],
+             make_twiml: Callable[[RawInboundEvent], str] | None = None) -> Callable:
+    """With `make_twiml`, a webhook Twilio waits on to continue the call: even when processing fails
+    for a reason of ours, the caller still gets the TwiML (the raw event stays failed for replay)."""
+    if make_twiml is None:
+        return Webhook(CHANNEL, endpoint, _accept, answer=lambda raw: HttpResponse(status=204), process=process,
+                       retry_later=(calls.UnknownCall,)).as_view()
+    return Webhook(CHANNEL, endpoint, _accept, answer=lambda raw: twiml.xml(make_twiml(raw)), process=process,
+                   retry_later=(Exception,)).as_view()
 
 
 # ------------------------------------------------------------------------------- raw-event processors
@@ -218,9 +152,20 @@ def process_transcription(raw: RawInboundEvent) -> str:
                                            recording_id=tr.recording_sid, caller=caller))
 
 
-register_processor(INBOUND_ENDPOINT, process_inbound)
-register_processor(DIAL_COMPLETE_ENDPOINT, process_dial_complete)
-register_processor(RECORDED_ENDPOINT, process_recorded)
-register_processor(STATUS_ENDPOINT, process_status)
-register_processor(RECORDING_ENDPOINT, process_recording)
-register_processor(TRANSCRIPTION_ENDPOINT, process_transcription)
+def _answered(raw: RawInboundEvent) -> bool:
+    dial_status = twilio_common.FormParams(twilio_common.form(raw.body, errors="replace")).get("DialCallStatus", "")
+    return dial_status.lower() in parse.ANSWERED_DIAL_STATUSES
+
+
+voice = _webhook(INBOUND_ENDPOINT, process_inbound, lambda raw: twiml.answer(raw.inbox.settings))
+_dialled = _webhook(DIAL_COMPLETE_ENDPOINT, process_dial_complete,
+                    lambda raw: twiml.hangup() if _answered(raw) else twiml.voicemail(raw.inbox.settings))
+_recorded = _webhook(RECORDED_ENDPOINT, process_recorded, lambda raw: twiml.hangup())
+status = _webhook(STATUS_ENDPOINT, process_status)
+recording = _webhook(RECORDING_ENDPOINT, process_recording)
+transcription = _webhook(TRANSCRIPTION_ENDPOINT, process_transcription)
+
+
+@csrf_exempt
+def dial_complete(request):
+    return (_recorded if request.META.get("QUERY_STRING", "") == RECORDED_QUERY else _dialled)(request)

@@ -112,14 +112,19 @@ def me(request):
     return Response(me_payload(request.user))
 
 
-class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Conversations the user may see; `create` starts one with a first outbound message."""
+class VisibleRowsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Rows the user may see (`get_queryset` filters by permission; `queryset` is for the schema)."""
 
     permission_classes = [IsHeronUser, CanWorkConversations]
+    lookup_value_regex = r"\d+"
+
+
+class ConversationViewSet(VisibleRowsViewSet):
+    """Conversations the user may see; `create` starts one with a first outbound message."""
+
     serializer_class = s.ConversationSerializer
     pagination_class = ByLastActivity
-    queryset = Conversation.objects.none()  # for the schema; get_queryset filters by permission
-    lookup_value_regex = r"\d+"
+    queryset = Conversation.objects.none()
 
     def get_queryset(self):
         if self.action in ("list", "retrieve"):
@@ -210,12 +215,10 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
-class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [IsHeronUser, CanWorkConversations]
+class ContactViewSet(VisibleRowsViewSet):
     serializer_class = s.ContactSerializer
     pagination_class = ContactsByName
-    queryset = Contact.objects.none()  # for the schema; get_queryset filters by permission
-    lookup_value_regex = r"\d+"
+    queryset = Contact.objects.none()
 
     def get_queryset(self):
         contacts = selectors.visible_contacts(self.request.user).prefetch_related(

@@ -65,6 +65,8 @@ class _BackgroundPublisher:
             log.warning("exiting with realtime frames unpublished")
 
 
+# This process's publisher: made by `_background_publisher` on first use, again in a forked child or for
+# another layer; flushed at exit.
 _publisher: _BackgroundPublisher | None = None
 _publisher_lock = threading.Lock()
 

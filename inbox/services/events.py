@@ -1,6 +1,5 @@
 """Writing events: the one record of "something changed" that realtime and catch-up both read."""
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -8,6 +7,7 @@ from contextvars import ContextVar
 from django.db import connection, transaction
 from django.utils import timezone
 
+from inbox import plain_writes
 from inbox.models import Contact, Conversation, Event, Message, MessageKind
 from inbox.realtime.groups import groups_for
 from inbox.realtime.publish import publish_events
@@ -40,12 +40,11 @@ def record_event(
     else:
         groups = groups_for(contact_audience(contact))
     together = _published_together.get()
-    if together is not None:
+    if together is None:  # a block of its own
+        with published_together():
+            _published_together.get().append((event, groups))
+    else:
         together.append((event, groups))
-        return event
-    _insert_in_order([event])
-    frame = event.as_frame()
-    transaction.on_commit(lambda: publish_events([(frame, groups)]))
     return event
 
 
@@ -71,25 +70,14 @@ def _insert_in_order(events: list[Event]) -> None:
     the order of `events`, and set on them."""
     if connection.vendor != "postgresql":  # SQLite serializes writers anyway
         for event in events:
-            event.save()
+            plain_writes.insert(event)
         return
-    rows = ", ".join(["(%s, %s::bigint, %s::bigint, %s::jsonb, %s::boolean, %s::timestamptz, %s)"] * len(events))
-    values = [value for position, event in enumerate(events) for value in (
-        event.type, event.conversation_id, event.contact_id, json.dumps(event.data), event.private, event.created_at,
-        position)]
+    sql, values = plain_writes.insert_many_statement(events, lock=EVENT_ORDER_LOCK)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "WITH ordered AS (SELECT pg_advisory_xact_lock(%s)) "
-            f"INSERT INTO {Event._meta.db_table} (type, conversation_id, contact_id, data, private, created_at) "
-            "SELECT v.type, v.conversation_id, v.contact_id, v.data, v.private, v.created_at "
-            f"FROM ordered, (VALUES {rows}) AS v(type, conversation_id, contact_id, data, private, created_at, position) "
-            "ORDER BY v.position RETURNING id",
-            [EVENT_ORDER_LOCK, *values],
-        )
+        cursor.execute(sql, values)
         ids = sorted(event_id for (event_id,) in cursor.fetchall())
     for event, event_id in zip(events, ids, strict=True):
-        event.pk = event_id
-        event._state.adding = False
+        plain_writes.inserted(event, event_id)
 
 
 def record_message_event(type: str, message: Message) -> Event:

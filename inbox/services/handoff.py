@@ -1,7 +1,7 @@
 """Handing stored webhooks to Celery workers a batch at a time.
 
-A deferred webhook is answered once its raw event is stored and checked. Publishing one Celery
-message per webhook from the request thread was a third of the request's CPU (kombu builds a
+A deferred webhook is answered once its raw event is stored and checked. Publishing a Celery
+message per webhook from the request thread cost a large part of the request's CPU (kombu builds a
 client and a message for each). Instead, each process hands event ids to one background thread,
 which sends at most one task every `HANDOFF_INTERVAL_MS` with every id that arrived meanwhile. A
 webhook after a quiet spell goes out at once; under load a few webhooks share a broker message and
@@ -9,9 +9,9 @@ the worker records them with one task and one fetch.
 
 When webhooks come faster than the workers record them, a batch that is already large keeps
 growing (up to `MAX_BATCH` ids, for at most `MAX_HOLD_SECONDS`) while earlier batches still wait in
-the broker: no worker would start it sooner, and one message of a hundred ids costs this process
-and the worker far less than six of sixteen (a publish is about half a millisecond of CPU here).
-Below `HOLD_FROM` ids, or with the workers keeping up, nothing waits longer than before.
+the broker: no worker would start it sooner, and one message of many ids costs this process and the
+worker far less than several small ones. Below `HOLD_FROM` ids, or with the workers keeping up,
+nothing waits longer.
 
 Nothing is lost with the process: an id still in memory belongs to an event that is pending in the
 database, and the sweeper (`raw_events.process_stale_events`) picks it up.
@@ -111,6 +111,7 @@ class BatchedHandoff:
             return False
 
 
+# This process's handoff: made by `process_handoff` on first use and again in a forked child, flushed at exit.
 _handoff: BatchedHandoff | None = None
 _handoff_lock = threading.Lock()
 

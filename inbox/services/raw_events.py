@@ -1,39 +1,31 @@
 """Keeping what providers sent, verbatim, before acting on it; processing it now or on a worker;
 and replaying what failed.
 
-A webhook whose answer does not depend on the outcome is *deferred*: the view stores it, runs the
-endpoint's cheap `check` (parsing, so a malformed body still gets its 4xx), answers, and a Celery
-task records it (a few at a time: inbox/services/handoff.py). The provider waits for one INSERT
+A webhook whose answer does not depend on the outcome is *deferred*: its endpoint's cheap `check`
+runs first (parsing, so a malformed body still gets its 4xx, and is kept failed), the raw event is
+stored, the provider answered, and a Celery task records it (a few at a time: inbox/services/handoff.py). The provider waits for one INSERT
 instead of the whole ingest, and a burst queues up on workers instead of timing out the provider.
 Events whose task never ran (broker down, worker lost) are picked up again by
 `process_stale_events`, so nothing stored is left unprocessed.
 """
 
 import logging
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
 
 import redis
 from django.conf import settings
 from django.db import close_old_connections, connection
-from django.http import HttpRequest
 from django.utils import timezone
 
-from inbox import loop_writes, plain_writes
 from inbox.inbound_reads import raw_events_with_inbox
-from inbox.models import Inbox, RawInboundEvent
+from inbox.models import RawInboundEvent
 from inbox.realtime.publish import frames_held
 from inbox.services.handoff import BatchedHandoff, process_handoff
 
 log = logging.getLogger("heron.raw")
-
-# Headers worth keeping to re-verify or debug a delivery; never cookies or auth.
-KEPT_HEADERS = (
-    "Content-Type", "User-Agent", "X-Twilio-Signature", "I-Twilio-Idempotency-Token", "X-Goog-Signature",
-    "X-Forwarded-For", "X-Forwarded-Proto", "X-Heron-Signature",
-)
 
 # A pending event older than this has lost its task: the sweeper processes it.
 STALE_AFTER = timedelta(minutes=2)
@@ -54,7 +46,8 @@ class Processor:
     check: Callable[[RawInboundEvent], object] | None = None
 
 
-# endpoint name → how to process its stored events (registered by adapters at import).
+# endpoint name → how to process its stored events. Process-wide, filled once as the adapters are
+# imported (their AppConfig.ready), never reset.
 _processors: dict[str, Processor] = {}
 
 
@@ -72,60 +65,6 @@ def register_processor(
 def is_deferred(endpoint: str) -> bool:
     processor = _processors.get(endpoint)
     return processor is not None and processor.check is not None
-
-
-class WebhookRequest(Protocol):
-    """What keeping a webhook reads of its request: Django's `HttpRequest`, or the event loop's
-    `LoopRequest` (channels_adapters/common.py)."""
-
-    headers: Mapping[str, str]
-    body: bytes
-
-    @property
-    def content_type(self) -> str | None: ...
-
-    def get_full_path(self) -> str: ...
-
-
-def store_raw_event(request: HttpRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
-    raw = raw_event_for(request, channel=channel, endpoint=endpoint, inbox=inbox)
-    plain_writes.insert(raw)  # every webhook's one statement before its answer
-    return raw
-
-
-async def accept_on_loop(raw: RawInboundEvent, *, checked: bool = False) -> bool:
-    """A verified webhook's raw event (unsaved), stored and handed to a worker from the event loop
-    (config/webhook_fast_path.py). False, with nothing stored, when the view must decide instead:
-    the body fails its endpoint's check (the view keeps it failed and answers 4xx; `checked`: the
-    caller ran the check already), or tasks run inline. The loop waits for nothing but the INSERT
-    (inbox/loop_writes.py), whose errors (the inbox deleted meanwhile, the database away) are the
-    caller's."""
-    from inbox.tasks import process_raw_events_task
-
-    if process_raw_events_task.app.conf.task_always_eager:
-        return False
-    if not checked and _processors[raw.endpoint].check is not None and _check_failure(raw) is not None:
-        return False
-    await loop_writes.insert(raw)
-    process_handoff(_start_handoff).submit(raw.pk)
-    return True
-
-
-def keep_unreadable(request: HttpRequest, *, channel: str, endpoint: str, error: ValueError) -> RawInboundEvent:
-    """A verified request whose body could not even be read to find its inbox: kept, failed, with why."""
-    raw = raw_event_for(request, channel=channel, endpoint=endpoint, inbox=None)
-    _set_outcome(raw, error)
-    plain_writes.insert(raw)
-    return raw
-
-
-def raw_event_for(request: WebhookRequest, *, channel: str, endpoint: str, inbox: Inbox | None) -> RawInboundEvent:
-    """The raw event that keeps this request (unsaved): its body, verbatim, and the headers worth keeping."""
-    headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-    return RawInboundEvent(
-        channel=channel, endpoint=endpoint, inbox=inbox, url=request.get_full_path(), headers=headers,
-        content_type=request.content_type or "", body=request.body,
-    )
 
 
 class BadPayload(ValueError):
@@ -156,23 +95,19 @@ def _run_processor(raw: RawInboundEvent) -> Exception | None:
             error = exc
             if not isinstance(exc, ValueError):
                 log.exception("processing raw event %s failed", raw.pk)
-    _set_outcome(raw, error)
+    set_outcome(raw, error)
     return error
 
 
-def check_raw_event(raw: RawInboundEvent) -> ValueError | None:
-    """Run a deferred endpoint's check; a body it refuses is marked failed now (the sender's fault)."""
-    error = _check_failure(raw)
-    if error is not None:
-        _set_outcome(raw, error)
-        raw.save(update_fields=OUTCOME_FIELDS)
-    return error
-
-
-def _check_failure(raw: RawInboundEvent) -> ValueError | None:
+def check_before_keeping(raw: RawInboundEvent) -> ValueError | None:
+    """Run a deferred endpoint's check on an unsaved event; a body it refuses is marked failed, to be
+    kept so (the sender's fault)."""
+    processor = _processors.get(raw.endpoint)
     try:
-        _processors[raw.endpoint].check(raw)
+        if processor is not None and processor.check is not None:
+            processor.check(raw)
     except ValueError as exc:
+        set_outcome(raw, exc)
         return exc
     return None
 
@@ -219,7 +154,8 @@ def _process_in_this_process(raw_event_ids: list[int]) -> None:
         close_old_connections()
 
 
-def _set_outcome(raw: RawInboundEvent, error: Exception | None) -> None:
+def set_outcome(raw: RawInboundEvent, error: Exception | None) -> None:
+    """What processing (or checking) `raw` came to, set on it, not saved."""
     raw.attempts += 1
     raw.processed_at = timezone.now()
     if error is not None:
@@ -251,13 +187,13 @@ def process_queued_events(raw_event_ids: list[int], *, is_retry: bool = False) -
 
 def _save_outcomes(events: list[RawInboundEvent]) -> None:
     """One UPDATE per distinct outcome (a batch is almost always all "processed"), rather than one per
-    event: cheaper than `bulk_update`, whose per-row CASE took longer to build than the events took
-    to record. Should the worker die before it, the events are still pending: the sweeper runs them
-    again and finds their messages already stored."""
+    event; plain SQL, as the ORM's UPDATE costs more to build than a small batch takes to record.
+    Should the worker die before it, the events are still pending: the sweeper runs them again and
+    finds their messages already stored."""
     by_outcome: dict[tuple[str, str], list[int]] = {}
     for raw in events:
         by_outcome.setdefault((raw.result, raw.error), []).append(raw.pk)
-    with connection.cursor() as cursor:  # plain SQL: the ORM's UPDATE took as long to build as the batch's reads
+    with connection.cursor() as cursor:
         for (result, error), ids in by_outcome.items():
             cursor.execute(
                 f'UPDATE "{RawInboundEvent._meta.db_table}" SET "result" = %s, "error" = %s, '
@@ -266,27 +202,20 @@ def _save_outcomes(events: list[RawInboundEvent]) -> None:
             )
 
 
-def _with_inbox(events):
-    """Processing reads the event's inbox and its team: in the same query."""
-    return events.select_related("inbox__team")
-
-
 def process_stale_events(limit: int = 1000) -> int:
     """Pending events whose task never ran: processing is idempotent, so a late task does no harm."""
-    stale = _with_inbox(RawInboundEvent.objects).filter(
-        result=RawInboundEvent.Result.PENDING, received_at__lt=timezone.now() - STALE_AFTER
-    ).order_by("id")[:limit]
-    count = 0
-    for raw in stale:
-        process_raw_event(raw)
-        count += 1
-    return count
+    return len(_process_each(RawInboundEvent.Result.PENDING, limit, received_at__lt=timezone.now() - STALE_AFTER))
 
 
 def replay_failed_events(limit: int = 1000) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    failed = _with_inbox(RawInboundEvent.objects).filter(result=RawInboundEvent.Result.FAILED)
-    for raw in failed.order_by("id")[:limit]:
+    return dict(Counter(_process_each(RawInboundEvent.Result.FAILED, limit)))
+
+
+def _process_each(result: str, limit: int, **where) -> list[str]:
+    """Each outcome of the (at most `limit`) events with this result, oldest first, read as the worker reads them."""
+    ids = list(RawInboundEvent.objects.filter(result=result, **where).order_by("id").values_list("id", flat=True)[:limit])
+    outcomes = []
+    for raw in raw_events_with_inbox(ids, [result]):
         process_raw_event(raw)
-        counts[raw.result] = counts.get(raw.result, 0) + 1
-    return counts
+        outcomes.append(raw.result)
+    return outcomes
