@@ -113,7 +113,9 @@ class CeleryWorker(Process):
         args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
                 "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         if beat:
-            args += ["--beat", "--schedule", str(Path(settings.VAR_DIR) / f"test-beat-{os.getpid()}-{free_port()}")]
+            # Celery's in-memory scheduler: the default keeps its schedule in a shelve file, which Python
+            # 3.13's sqlite-backed dbm refused under load ("locking protocol") and the test waited in vain.
+            args += ["--beat", "--scheduler", "celery.beat:Scheduler"]
         super().__init__(
             args, child_env(CELERY_TASK_ALWAYS_EAGER="0", **env_overrides), "celery", own_session=own_session,
         )
