@@ -1,11 +1,44 @@
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import beat_init, task_postrun, worker_init
+from django.db import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("heron")
+log = logging.getLogger("heron.worker")
+
+# A task that lost the database is tried again after 0.5 s, 1 s, 2 s ... (at most 30 s), this many
+# times: about two and a half minutes in all.
+DATABASE_RETRIES = 10
+DATABASE_RETRY_FIRST_SECONDS = 0.5
+DATABASE_RETRY_MAX_SECONDS = 30.0
+
+
+def database_retry_delay(retries: int) -> float:
+    return min(DATABASE_RETRY_FIRST_SECONDS * 2**retries, DATABASE_RETRY_MAX_SECONDS)
+
+
+class HeronTask(Task):
+    """Every task: one that meets a transient database error (a restart, a failover: the
+    connection refused or closed under it) goes back to the broker and runs again after a
+    backoff, rather than failing and leaving its webhooks to the stale-event sweeper. The pool
+    hands out only connections that answer (config/settings.py), so the retry gets a new one.
+    Inline (eager) tasks raise as before: their caller answers for them."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            if self.request.is_eager:
+                raise
+            log.warning("%s lost the database (%s); trying again", self.name, exc)
+            raise self.retry(exc=exc, countdown=database_retry_delay(self.request.retries),
+                             max_retries=DATABASE_RETRIES) from exc
+
+
+app = Celery("heron", task_cls=HeronTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["inbox"])
 app.conf.beat_schedule = {

@@ -143,6 +143,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'heron.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,  # a persistent connection (no pool) is checked before each request reuses it
     )
 }
 # One test database per pytest process, so parallel runs on one server never collide.
@@ -151,11 +152,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A connection pool per process: connecting costs more than a whole webhook's queries, and the
     # pool's max bounds how many connections one ASGI process can open under a burst.
     if env_bool("HERON_DB_POOL", True):
+        from psycopg_pool import ConnectionPool
+
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": int(os.environ.get("HERON_DB_POOL_MIN", "2")),
             "max_size": int(os.environ.get("HERON_DB_POOL_MAX", "20")),
             "timeout": float(os.environ.get("HERON_DB_POOL_TIMEOUT", "10")),
+            # A connection is checked each time it leaves the pool: after PostgreSQL restarts, a
+            # request or task gets a new one instead of failing on "the connection is closed".
+            "check": ConnectionPool.check_connection,
         }
     # Server-side parameters, and statements prepared once one has run HERON_DB_PREPARE_THRESHOLD
     # times on a (pooled) connection: the inbox list's plan costs more to make than to run (about

@@ -5,6 +5,9 @@
 #   scripts/test-services.sh stop     # stop both and delete their data
 #   scripts/test-services.sh env      # print `export DATABASE_URL=... REDIS_URL=...` lines
 #   scripts/test-services.sh status   # say what is running
+#   scripts/test-services.sh restart-postgres [SECONDS]  # stop PostgreSQL (fast: sessions end), start it
+#                                     # again SECONDS later (default 0) on the same data: outage tests
+#   scripts/test-services.sh stop-redis   # stop Redis only (nothing is kept); `start` brings it back
 #
 #   eval "$(scripts/test-services.sh env)"
 #
@@ -179,6 +182,15 @@ pg_stop() {
     [[ "$PG_BASE" == "$DIR" ]] || rmdir "$PG_BASE" 2>/dev/null || true
 }
 
+pg_restart() {
+    PG_BIN="$(find_pg_bindir)" || die "PostgreSQL server binaries not found"
+    pg_running_ours || die "PostgreSQL is not running on $PGDATA"
+    as_pg "$PG_BIN/pg_ctl" stop -D "$PGDATA" -m fast -w -t 30 -s >/dev/null
+    sleep "${1:-0}"
+    as_pg "$PG_BIN/pg_ctl" start -D "$PGDATA" -l "$PG_LOG" -w -t "$TIMEOUT" -s >/dev/null 9>&- \
+        || { tail -n 40 "$PG_LOG" >&2 || true; die "PostgreSQL failed to start again (log: $PG_LOG)"; }
+}
+
 # ------------------------------------------------------------ redis helpers
 redis_cli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
 
@@ -261,6 +273,16 @@ case "$cmd" in
         rm -rf "$DIR"
         log "stopped"
         ;;
+    restart-postgres)
+        with_lock
+        init_paths
+        pg_restart "${2:-0}"
+        ;;
+    stop-redis)
+        with_lock
+        init_paths
+        redis_stop
+        ;;
     env)
         print_env
         ;;
@@ -273,7 +295,7 @@ case "$cmd" in
         exit $rc
         ;;
     *)
-        echo "usage: $0 start|stop|env|status" >&2
+        echo "usage: $0 start|stop|env|status|restart-postgres [SECONDS]|stop-redis" >&2
         exit 2
         ;;
 esac
